@@ -1,0 +1,1 @@
+"""Custom actions for the Scheidingspunt assistant (rasa-sdk action server)."""

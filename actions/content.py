@@ -1,0 +1,59 @@
+"""Read-only access to the content files the actions show: topics and their FAQ questions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+@dataclass(frozen=True)
+class Topic:
+    key: str
+    label: str
+    questions: tuple[str, ...]  # the first example of each FAQ intent: its clearest wording
+
+
+def _first_examples(faq_file: Path) -> tuple[str, ...]:
+    data = yaml.safe_load(faq_file.read_text(encoding="utf-8"))
+    questions = []
+    for block in data.get("nlu", []):
+        for line in block["examples"].splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                questions.append(line[2:].strip())
+                break
+    return tuple(questions)
+
+
+@lru_cache(maxsize=None)
+def topics(data_dir: Path = DATA_DIR) -> tuple[Topic, ...]:
+    listing = yaml.safe_load((data_dir / "topics.yml").read_text(encoding="utf-8"))["topics"]
+    return tuple(
+        Topic(
+            key=item["key"],
+            label=item["label"],
+            questions=_first_examples(data_dir / "nlu" / f"faq_{item['key']}.yml"),
+        )
+        for item in listing
+    )
+
+
+def topic(key: str | None) -> Topic | None:
+    return next((t for t in topics() if key and t.key == key.strip().lower()), None)
+
+
+def topic_buttons() -> list[dict]:
+    """One button per topic; the payload triggers the choose_topic intent directly."""
+    return [
+        {"title": t.label, "payload": f'/choose_topic{{"topic":"{t.key}"}}'} for t in topics()
+    ]
+
+
+def question_buttons(item: Topic, limit: int = 10) -> list[dict]:
+    """The topic's questions as buttons; the payload is the question text, read by the NLU."""
+    return [{"title": q, "payload": q} for q in item.questions[:limit]]

@@ -1,0 +1,46 @@
+"""What the assistant says when it did not understand: never the same dead end twice in a row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import content
+
+FALLBACK_INTENT = "nlu_fallback"
+# First a request to rephrase; after that, alternate between offering a human and asking for
+# one short question, so that two replies in a row always differ.
+RESPONSES = ("utter_fallback_rephrase", "utter_fallback_offer_human", "utter_fallback_short_question")
+
+
+def fallbacks_in_a_row(events: list[dict[str, Any]]) -> int:
+    """How many of the latest user messages in a row were not understood (including the last)."""
+    count = 0
+    for event in reversed(events):
+        if event.get("event") != "user":
+            continue
+        intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
+        if intent != FALLBACK_INTENT:
+            break
+        count += 1
+    return count
+
+
+def response_for(count: int) -> str:
+    if count <= 1:
+        return RESPONSES[0]
+    return RESPONSES[1] if count % 2 == 0 else RESPONSES[2]
+
+
+class ActionHandleFallback(Action):
+    def name(self) -> str:
+        return "action_handle_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        count = max(1, fallbacks_in_a_row(tracker.events))
+        dispatcher.utter_message(response=response_for(count), buttons=content.topic_buttons())
+        return []

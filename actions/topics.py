@@ -1,0 +1,42 @@
+"""Help menu: the list of topics, and the questions within one topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import content
+
+
+class ActionShowTopics(Action):
+    def name(self) -> str:
+        return "action_show_topics"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_topics_intro", buttons=content.topic_buttons())
+        return []
+
+
+class ActionShowTopic(Action):
+    def name(self) -> str:
+        return "action_show_topic"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        key = next(tracker.get_latest_entity_values("topic"), None) or tracker.get_slot("topic")
+        item = content.topic(key)
+        if item is None:
+            dispatcher.utter_message(response="utter_topic_unknown", buttons=content.topic_buttons())
+            return [SlotSet("topic", None)]
+        dispatcher.utter_message(
+            response="utter_topic_questions",
+            topic_label=item.label.lower(),
+            buttons=content.question_buttons(item),
+        )
+        return [SlotSet("topic", item.key)]

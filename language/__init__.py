@@ -1,0 +1,1 @@
+"""Dutch language handling: the spaCy pipeline, entity patterns and the Rasa safety guard."""

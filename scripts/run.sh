@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Start the action server and the Rasa server together; Ctrl-C stops both.
+# Ports and the model can be changed with RASA_PORT, ACTIONS_PORT and MODEL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RASA_PORT="${RASA_PORT:-5005}"
+ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+MODEL="${MODEL:-models/scheidingspunt.tar.gz}"
+mkdir -p var
+export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
+export ACTION_ENDPOINT_URL="http://localhost:${ACTIONS_PORT}/webhook"
+export TRACKER_DB="${TRACKER_DB:-var/tracker.db}"
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo "Stopping Scheidingspunt ..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+.venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" &
+pids+=($!)
+.venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" --endpoints endpoints.yml \
+  --credentials credentials.yml --cors "*" &
+pids+=($!)
+
+echo "Scheidingspunt starting: Rasa on http://localhost:${RASA_PORT}, actions on :${ACTIONS_PORT}"
+# Stop everything as soon as either process ends.
+wait -n
