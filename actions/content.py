@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -30,7 +30,7 @@ def _first_examples(faq_file: Path) -> tuple[str, ...]:
     return tuple(questions)
 
 
-@lru_cache(maxsize=None)
+@cache
 def topics(data_dir: Path = DATA_DIR) -> tuple[Topic, ...]:
     listing = yaml.safe_load((data_dir / "topics.yml").read_text(encoding="utf-8"))["topics"]
     return tuple(

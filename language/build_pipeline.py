@@ -18,7 +18,7 @@ import spacy
 from language import entity_patterns, gemeenten
 
 
-def build() -> "spacy.language.Language":
+def build() -> spacy.language.Language:
     nlp = spacy.blank("nl")
     # Lookup mode needs no part-of-speech tagger, which we do not have.
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})

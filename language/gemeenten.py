@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -31,7 +31,7 @@ def fold(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(path: Path = DATA_FILE) -> tuple[Gemeente, ...]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return tuple(
@@ -44,7 +44,7 @@ def load(path: Path = DATA_FILE) -> tuple[Gemeente, ...]:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _index() -> dict[str, str]:
     index = {}
     for gemeente in load():
@@ -67,7 +67,8 @@ def synonyms_yaml() -> str:
         "nlu:",
     ]
     for gemeente in load():
-        spellings = sorted({s.lower() for s in gemeente.spellings} | {s.lower().lstrip("'") for s in gemeente.spellings})
+        lowered = {s.lower() for s in gemeente.spellings}
+        spellings = sorted(lowered | {s.lstrip("'") for s in lowered})
         lines.append(f"- synonym: {yaml.safe_dump(gemeente.name, allow_unicode=True).splitlines()[0]}")
         lines.append("  examples: |")
         lines.extend(f"    - {spelling}" for spelling in spellings)

@@ -8,7 +8,8 @@ SafetyGuard  a clear safety signal (data/safety/patterns.yml) always becomes a s
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+import re
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -28,11 +29,17 @@ from language.normalize import clean, letter_share
 
 UNREADABLE = "unreadable"
 OTHER_LANGUAGE = "other_language"
+# Markup or a database command is not a question; answering it with a random FAQ would confuse.
+_CODE = re.compile(
+    r"<\s*/?\s*[a-z][^>]*>|\b(drop|delete|insert|select|union|update|alter)\b[^.?!]{0,40}"
+    r"\b(table|from|into|select|set|database)\b|['\"]\s*;|;\s*--",
+    re.IGNORECASE,
+)
 AFFIRM_EMOJI = {"👍", "👌", "✅", "✔", "✔️", "🙂", "😊", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿"}
 DENY_EMOJI = {"👎", "❌", "🙅", "👎🏻", "👎🏼", "👎🏽", "👎🏾", "👎🏿"}
 
 
-def _override(message: Message, intent: Text) -> None:
+def _override(message: Message, intent: str) -> None:
     """Make `intent` the prediction, keeping the classifier's ranking below it."""
     prediction = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
     ranking = [r for r in message.data.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != intent]
@@ -40,13 +47,15 @@ def _override(message: Message, intent: Text) -> None:
     message.data[INTENT_RANKING_KEY] = [prediction, *ranking]
 
 
-def input_intent(text: Optional[Text]) -> Optional[Text]:
+def input_intent(text: str | None) -> str | None:
     """The intent for a message the classifier cannot read, or None for ordinary text."""
     cleaned = clean(text or "")
     if cleaned in AFFIRM_EMOJI:
         return "affirm"
     if cleaned in DENY_EMOJI:
         return "deny"
+    if _CODE.search(cleaned):
+        return UNREADABLE
     n_letters, latin_share = letter_share(cleaned)
     if n_letters == 0 and not any(ch.isdigit() for ch in cleaned):
         return UNREADABLE
@@ -60,14 +69,14 @@ class InputGuard(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "InputGuard":
+    ) -> InputGuard:
         return cls()
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = input_intent(message.get(TEXT))
             if intent:
@@ -78,25 +87,25 @@ class InputGuard(GraphComponent):
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class SafetyGuard(GraphComponent):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         # Relative paths are taken from the repository root.
         return {"patterns": str(safety.PATTERNS_FILE)}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         path = safety.PATTERNS_FILE.parent.parent.parent / config["patterns"]
         self.patterns = safety.load(path)
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "SafetyGuard":
+    ) -> SafetyGuard:
         return cls(config)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = self.patterns.detect(message.get(TEXT) or "")
             if intent:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -34,7 +34,7 @@ class SafetyPatterns:
         return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(path: Path = PATTERNS_FILE) -> SafetyPatterns:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     unknown = set(data) - set(_INTENT_FOR_CATEGORY)

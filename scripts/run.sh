@@ -10,7 +10,8 @@ MODEL="${MODEL:-models/scheidingspunt.tar.gz}"
 mkdir -p var
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 export ACTION_ENDPOINT_URL="http://localhost:${ACTIONS_PORT}/webhook"
-export TRACKER_DB="${TRACKER_DB:-var/tracker.db}"
+export TRACKER_DIALECT="${TRACKER_DIALECT:-sqlite}" TRACKER_DB="${TRACKER_DB:-var/tracker.db}"
+export TRACKER_HOST="${TRACKER_HOST:-}" TRACKER_USER="${TRACKER_USER:-}" TRACKER_PASSWORD="${TRACKER_PASSWORD:-}"
 
 pids=()
 stop() {

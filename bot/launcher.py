@@ -1,0 +1,129 @@
+"""Start and stop the Rasa server and the action server as child processes.
+
+Used by the conversation tests and the benchmarks (and later by the gateway's run command), so
+that there is one place that knows how the two servers are started and when they are ready.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants (Linux /proc)."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            pending.extend(int(child) for child in children)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+@dataclass
+class RasaProcesses:
+    model: Path
+    workdir: Path
+    api_token: str | None = None
+    rasa_port: int = field(default_factory=free_port)
+    actions_port: int = field(default_factory=free_port)
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.workdir / "tracker.db"
+
+    def log(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "RASA_TELEMETRY_ENABLED": "false",
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+            "TRACKER_DIALECT": "sqlite", "TRACKER_HOST": "", "TRACKER_DB": str(self.tracker_db),
+            "TRACKER_USER": "", "TRACKER_PASSWORD": "",
+        }
+        rasa_args = [
+            str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(self.rasa_port),
+            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        ]
+        if self.api_token:
+            rasa_args += ["--enable-api", "--auth-token", self.api_token]
+        for name, args in (
+            ("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+                         "--port", str(self.actions_port)]),
+            ("rasa", rasa_args),
+        ):
+            self.processes.append(subprocess.Popen(
+                args, cwd=REPO, env=env, stdout=self.log(name).open("w"), stderr=subprocess.STDOUT,
+            ))
+
+    def wait_ready(self, seconds: float = 300) -> None:
+        checks = ((f"http://127.0.0.1:{self.actions_port}/health", "actions"), (self.url + "/", "rasa"))
+        for url, name in checks:
+            deadline = time.time() + seconds
+            while True:
+                if any(p.poll() is not None for p in self.processes):
+                    raise RuntimeError(f"{name} stopped:\n{self.log(name).read_text()[-3000:]}")
+                try:
+                    urllib.request.urlopen(url, timeout=5).read()
+                    break
+                except (urllib.error.URLError, ConnectionError, OSError) as error:
+                    if time.time() > deadline:
+                        log = self.log(name).read_text()[-3000:]
+                        raise RuntimeError(f"{name} not ready:\n{log}") from error
+                    time.sleep(0.5)
+
+    def rss(self) -> int:
+        return sum(rss_bytes(p.pid) for p in self.processes)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def __enter__(self) -> RasaProcesses:
+        self.start()
+        try:
+            self.wait_ready()
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""Privacy by design: masking personal numbers and forgetting conversations on request."""

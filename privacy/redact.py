@@ -1,0 +1,89 @@
+"""Mask phone numbers, e-mail addresses, IBANs and BSNs before anything is stored or logged.
+
+The assistant never needs these in its transcripts: a callback's phone number is stored
+encrypted elsewhere. Masks are Dutch words so that an expert reading a transcript understands.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import phonenumbers
+
+EMAIL_MASK = "[e-mailadres]"
+PHONE_MASK = "[telefoonnummer]"
+IBAN_MASK = "[IBAN]"
+BSN_MASK = "[BSN]"
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# IBAN candidates: country code and check digits, then letters/digits, maybe in groups of four.
+_IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){10,40}")
+# BSN: 9 digits (8-digit BSNs are written with a leading zero), optionally grouped 4-2-3 or 3-3-3.
+_BSN = re.compile(r"(?<![\d-])(\d{3,4})[ .-]?(\d{2,3})[ .-]?(\d{3})(?![\d-])")
+# Dutch numbers libphonenumber may miss in odd notation ("06-123 45 678"); service numbers stay.
+_PHONE_FALLBACK = re.compile(r"(?<![\d+])(?:\+31|0031|0)(?!800|900|906|909)[1-9][\d ()-]{7,}\d(?!\d)")
+# Free, paid-service and shared-cost lines are not personal: the bot gives them (0800-2000).
+_SERVICE_TYPES = {
+    phonenumbers.PhoneNumberType.TOLL_FREE,
+    phonenumbers.PhoneNumberType.PREMIUM_RATE,
+    phonenumbers.PhoneNumberType.SHARED_COST,
+    phonenumbers.PhoneNumberType.UAN,
+}
+
+
+def _iban_is_valid(candidate: str) -> bool:
+    compact = candidate.replace(" ", "").upper()
+    rearranged = compact[4:] + compact[:4]
+    digits = "".join(str(int(ch, 36)) for ch in rearranged)
+    return len(compact) >= 15 and int(digits) % 97 == 1
+
+
+def _bsn_is_valid(digits: str) -> bool:
+    """The Dutch 'elfproef' for BSNs."""
+    if len(digits) != 9 or digits == "000000000":
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - int(digits[8])
+    return total % 11 == 0
+
+
+def _mask_ibans(text: str) -> str:
+    """Mask the longest valid IBAN at each candidate (a candidate may run into following words)."""
+    out, last = [], 0
+    for match in _IBAN.finditer(text):
+        words = match.group(0).split(" ")
+        for n in range(len(words), 0, -1):
+            candidate = " ".join(words[:n])
+            if _iban_is_valid(candidate):
+                out.append(text[last : match.start()] + IBAN_MASK)
+                last = match.start() + len(candidate)
+                break
+    return "".join(out) + text[last:]
+
+
+def _is_personal_phone(match: phonenumbers.PhoneNumberMatch) -> bool:
+    return phonenumbers.number_type(match.number) not in _SERVICE_TYPES
+
+
+def redact(text: str) -> str:
+    """Return `text` with personal numbers and addresses replaced by a mask."""
+    if not text:
+        return text
+    text = _EMAIL.sub(EMAIL_MASK, text)
+    text = _mask_ibans(text)
+    text = _BSN.sub(lambda m: BSN_MASK if _bsn_is_valid("".join(m.groups())) else m.group(0), text)
+    matcher = phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.POSSIBLE)
+    for match in reversed([m for m in matcher if _is_personal_phone(m)]):
+        text = text[: match.start] + PHONE_MASK + text[match.end :]
+    return _PHONE_FALLBACK.sub(PHONE_MASK, text)
+
+
+def redact_data(value: Any) -> Any:
+    """Redact every string inside a JSON-like structure (events, parse data, slots)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: redact_data(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_data(item) for item in value]
+    return value

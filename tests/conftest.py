@@ -1,0 +1,26 @@
+"""Shared test fixtures: paths and the trained model (built by `make test` before pytest runs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+MODEL = REPO / "models" / "scheidingspunt.tar.gz"
+PIPELINE = REPO / "build" / "nl_pipeline"
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run the suite with `make test`, which trains it first")
+    return MODEL

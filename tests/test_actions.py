@@ -1,0 +1,104 @@
+"""Custom actions, run without a model (Tracker.from_dict + CollectingDispatcher)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import content
+from actions.fallback import ActionHandleFallback, fallbacks_in_a_row, response_for
+from actions.privacy import ActionDeleteConversation
+from actions.topics import ActionShowTopic, ActionShowTopics
+
+
+def user(intent: str, text: str = "...", entities: list | None = None) -> dict:
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": entities or []},
+    }
+
+
+def bot(text: str = "...") -> dict:
+    return {"event": "bot", "text": text}
+
+
+def tracker(events: list[dict], slots: dict | None = None) -> Tracker:
+    latest = next((e for e in reversed(events) if e["event"] == "user"), {"parse_data": {}})
+    return Tracker.from_dict({
+        "sender_id": "test",
+        "slots": slots or {},
+        "latest_message": {**latest.get("parse_data", {}), "text": latest.get("text")},
+        "events": events,
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    })
+
+
+def run(action, events, slots=None):
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(action.run(dispatcher, tracker(events, slots), {}))
+    return dispatcher.messages, result
+
+
+def test_fallback_counts_only_the_latest_run_of_misunderstood_messages():
+    events = [user("nlu_fallback"), bot(), user("faq"), bot(), user("nlu_fallback"), bot(), user("nlu_fallback")]
+    assert fallbacks_in_a_row(events) == 2
+
+
+def test_fallback_replies_never_repeat_twice_in_a_row():
+    replies = [response_for(n) for n in range(1, 8)]
+    assert replies[0] == "utter_fallback_rephrase"
+    assert all(a != b for a, b in zip(replies, replies[1:], strict=False))
+
+
+def test_second_fallback_offers_a_human_and_topics():
+    messages, _ = run(ActionHandleFallback(), [user("nlu_fallback"), bot(), user("nlu_fallback")])
+    assert messages[0]["response"] == "utter_fallback_offer_human"
+    assert len(messages[0]["buttons"]) == len(content.topics())
+
+
+def test_first_fallback_asks_to_rephrase():
+    messages, _ = run(ActionHandleFallback(), [user("greet"), bot(), user("nlu_fallback")])
+    assert messages[0]["response"] == "utter_fallback_rephrase"
+
+
+def test_topics_are_all_offered_as_buttons():
+    messages, _ = run(ActionShowTopics(), [user("help")])
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert "Kinderalimentatie" in titles and len(titles) == 12
+    assert messages[0]["buttons"][1]["payload"] == '/choose_topic{"topic":"kinderalimentatie"}'
+
+
+def test_topic_shows_its_questions():
+    events = [user("choose_topic", "vragen over wonen", [{"entity": "topic", "value": "wonen"}])]
+    messages, result = run(ActionShowTopic(), events)
+    assert messages[0]["response"] == "utter_topic_questions"
+    assert messages[0]["topic_label"] == "wonen"
+    questions = [b["payload"] for b in messages[0]["buttons"]]
+    assert questions == list(content.topic("wonen").questions[:10])
+    assert all(q.endswith("?") for q in questions)
+    assert result == [{"event": "slot", "timestamp": None, "name": "topic", "value": "wonen"}]
+
+
+def test_unknown_topic_lists_the_topics_again():
+    events = [user("choose_topic", "vragen over vissen", [{"entity": "topic", "value": "vissen"}])]
+    messages, result = run(ActionShowTopic(), events)
+    assert messages[0]["response"] == "utter_topic_unknown"
+    assert result[0]["value"] is None
+
+
+def test_delete_conversation_confirms_and_restarts():
+    messages, result = run(ActionDeleteConversation(), [user("affirm")])
+    assert messages[0]["response"] == "utter_conversation_deleted"
+    assert result[0]["event"] == "restart"
+
+
+@pytest.mark.parametrize("item", content.topics(), ids=lambda t: t.key)
+def test_every_topic_has_questions(item):
+    assert len(item.questions) >= 8

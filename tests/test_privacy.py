@@ -1,0 +1,79 @@
+"""Personal numbers never reach the tracker store in clear text; deletion removes a conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from privacy.redact import redact, redact_data
+from privacy.tracker_store import DELETE_ACTION, PrivateSQLTrackerStore
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("bel me op 06-12345678", "bel me op [telefoonnummer]"),
+        ("mijn nummer is +31 6 1234 5678", "mijn nummer is [telefoonnummer]"),
+        ("of 0031 6 12345678", "of [telefoonnummer]"),
+        ("vast: 020-1234567", "vast: [telefoonnummer]"),
+        ("mail jan.jansen@example.nl maar", "mail [e-mailadres] maar"),
+        ("iban NL91 ABNA 0417 1643 00 graag", "iban [IBAN] graag"),
+        ("NL91ABNA0417164300", "[IBAN]"),
+        ("mijn bsn is 111222333", "mijn bsn is [BSN]"),
+        # Helplines the bot itself gives, amounts and ages stay readable.
+        ("bel Veilig Thuis 0800-2000 of 112", "bel Veilig Thuis 0800-2000 of 112"),
+        ("Juridisch Loket 0900-8020, 113 of 0800-0113", "Juridisch Loket 0900-8020, 113 of 0800-0113"),
+        ("in 2026 is het € 1.800,- per maand", "in 2026 is het € 1.800,- per maand"),
+        ("2 kinderen van 8 en 12", "2 kinderen van 8 en 12"),
+    ],
+)
+def test_redact(text, expected):
+    assert redact(text) == expected
+
+
+def test_redact_data_walks_nested_structures():
+    data = {"text": "06-12345678", "parse_data": {"entities": [{"value": "a@b.nl"}]}, "n": 3}
+    assert redact_data(data) == {
+        "text": "[telefoonnummer]", "parse_data": {"entities": [{"value": "[e-mailadres]"}]}, "n": 3,
+    }
+
+
+@pytest.fixture
+def store(tmp_path):
+    return PrivateSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+
+
+def stored_rows(store, sender):
+    with store.session_scope() as session:
+        rows = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender).all()
+        return [json.loads(row.data) for row in rows]
+
+
+def test_store_masks_personal_numbers(store):
+    tracker = DialogueStateTracker.from_events("s1", [
+        UserUttered("bel me op 06-12345678 of mail a@b.nl", parse_data={"text": "bel me op 06-12345678 of mail a@b.nl"}),
+        SlotSet("note", "NL91ABNA0417164300"),
+        BotUttered("Bel Veilig Thuis: 0800-2000"),
+    ])
+    asyncio.run(store.save(tracker))
+    raw = json.dumps(stored_rows(store, "s1"))
+    assert "12345678" not in raw and "a@b.nl" not in raw and "NL91" not in raw
+    assert "[telefoonnummer]" in raw and "0800-2000" in raw
+    restored = asyncio.run(store.retrieve("s1"))
+    assert restored.latest_message.text == "bel me op [telefoonnummer] of mail [e-mailadres]"
+
+
+def test_store_deletes_a_conversation_after_the_delete_action(store):
+    events = [UserUttered("hoi"), BotUttered("Hoi!")]
+    asyncio.run(store.save(DialogueStateTracker.from_events("s2", events)))
+    asyncio.run(store.save(DialogueStateTracker.from_events("other", events)))
+    assert stored_rows(store, "s2")
+    events += [UserUttered("verwijder mijn gesprek"), ActionExecuted(DELETE_ACTION)]
+    asyncio.run(store.save(DialogueStateTracker.from_events("s2", events)))
+    assert stored_rows(store, "s2") == []
+    assert len(stored_rows(store, "other")) == 2

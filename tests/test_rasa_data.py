@@ -1,0 +1,41 @@
+"""`rasa data validate` passes, with no warnings but the two that Rasa 3.6 cannot avoid here."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RASA = Path(sys.executable).parent / "rasa"
+ACTIONS_SOURCE = "\n".join(p.read_text() for p in (REPO / "actions").glob("*.py"))
+
+
+def expected_warning(line: str) -> bool:
+    # Responses that only custom actions send (or Rasa's own action_restart) are "not used in
+    # any story or rule" for the validator, and every faq_<topic>.yml file declares the `faq`
+    # retrieval intent again. Both are how Rasa 3.6 works, not mistakes in the data.
+    unused = re.search(r"The utterance '(\w+)' is not used in any story or rule", line)
+    if unused:
+        name = unused.group(1)
+        return name == "utter_restart" or f'"{name}"' in ACTIONS_SOURCE
+    return "duplicated intents have been found across multiple domain files: faq" in line
+
+
+def test_rasa_data_validate_is_clean():
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    result = subprocess.run(
+        [str(RASA), "data", "validate", "--fail-on-warnings"],
+        cwd=REPO, capture_output=True, text=True, env=env, timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    warnings = [
+        line for line in output.splitlines()
+        if "UserWarning" in line and "rasa/" in line and not expected_warning(line)
+        and "TF_DETERMINISTIC_OPS" not in line
+    ]
+    assert warnings == []
+    assert "No story structure conflicts found" in output
