@@ -28,6 +28,7 @@ run: $(MODEL)
 	scripts/run.sh
 
 test: $(MODEL)
+	scripts/ensure_postgres.sh
 	$(PY) -m pytest
 
 install: $(STAMP)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import re
+
 import yaml
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -15,6 +17,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 class Topic:
     key: str
     label: str
+    words: tuple[str, ...]
     questions: tuple[str, ...]  # the first example of each FAQ intent: its clearest wording
 
 
@@ -37,14 +40,38 @@ def topics(data_dir: Path = DATA_DIR) -> tuple[Topic, ...]:
         Topic(
             key=item["key"],
             label=item["label"],
+            words=tuple(item["words"]),
             questions=_first_examples(data_dir / "nlu" / f"faq_{item['key']}.yml"),
         )
         for item in listing
     )
 
 
+@cache
+def questions_by_intent(data_dir: Path = DATA_DIR) -> dict[str, str]:
+    """'faq/wonen_koophuis' -> its clearest wording, for suggestion buttons."""
+    questions = {}
+    for faq_file in sorted((data_dir / "nlu").glob("faq_*.yml")):
+        data = yaml.safe_load(faq_file.read_text(encoding="utf-8"))
+        for block, question in zip(data.get("nlu", []), _first_examples(faq_file), strict=True):
+            questions[block["intent"]] = question
+    return questions
+
+
 def topic(key: str | None) -> Topic | None:
     return next((t for t in topics() if key and t.key == key.strip().lower()), None)
+
+
+def topic_in_text(text: str | None) -> Topic | None:
+    """The topic a person named ("vragen over geld" -> schulden); the longest match wins."""
+    lowered = (text or "").lower()
+    matches = [
+        (len(word), item)
+        for item in topics()
+        for word in item.words
+        if re.search(rf"\b{re.escape(word)}\b", lowered)
+    ]
+    return max(matches, key=lambda match: match[0])[1] if matches else None
 
 
 def topic_buttons() -> list[dict]:

@@ -28,6 +28,18 @@ def fallbacks_in_a_row(events: list[dict[str, Any]]) -> int:
     return count
 
 
+def suggested_questions(latest_message: dict[str, Any], limit: int = 3) -> list[str]:
+    """The FAQ questions the ResponseSelector ranked highest, when the message was a FAQ
+    question it was unsure about (the FaqConfidenceGuard turned it into a fallback)."""
+    ranking = latest_message.get("intent_ranking") or []
+    if len(ranking) < 2 or ranking[1].get("name") != "faq":
+        return []
+    candidates = (latest_message.get("response_selector") or {}).get("faq", {}).get("ranking", [])
+    questions = content.questions_by_intent()
+    keys = [c.get("intent_response_key") for c in candidates[:limit]]
+    return [questions[key] for key in keys if key in questions]
+
+
 def response_for(count: int) -> str:
     if count <= 1:
         return RESPONSES[0]
@@ -42,5 +54,11 @@ class ActionHandleFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         count = max(1, fallbacks_in_a_row(tracker.events))
-        dispatcher.utter_message(response=response_for(count), buttons=content.topic_buttons())
+        suggestions = suggested_questions(tracker.latest_message) if count == 1 else []
+        if suggestions:
+            buttons = [{"title": q, "payload": q} for q in suggestions]
+            buttons.append({"title": "Iets anders", "payload": "/help"})
+            dispatcher.utter_message(response="utter_fallback_suggest", buttons=buttons)
+        else:
+            dispatcher.utter_message(response=response_for(count), buttons=content.topic_buttons())
         return []

@@ -29,8 +29,9 @@ class ActionShowTopic(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        key = next(tracker.get_latest_entity_values("topic"), None) or tracker.get_slot("topic")
-        item = content.topic(key)
+        # Buttons send the topic as an entity; typed requests ("vragen over geld") name it.
+        key = next(tracker.get_latest_entity_values("topic"), None)
+        item = content.topic(key) if key else content.topic_in_text(tracker.latest_message.get("text"))
         if item is None:
             dispatcher.utter_message(response="utter_topic_unknown", buttons=content.topic_buttons())
             return [SlotSet("topic", None)]

@@ -28,7 +28,7 @@ def cross_validate(name: str, folds: int) -> dict:
     subprocess.run(
         [str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--cross-validation",
          "--folds", str(folds), "--config", str(CONFIGS[name]), "--nlu", "data/nlu",
-         "--out", str(out), "--disable-plotting"],
+         "--out", str(out), "--no-plot"],
         cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     intents = json.loads((out / "intent_report.json").read_text())

@@ -2,6 +2,9 @@
 
 InputGuard   messages without words (empty, emoji, punctuation) or in another script get an
              intent with a helpful answer instead of a random guess.
+FaqConfidenceGuard  a FAQ question whose best answer the ResponseSelector is unsure of becomes
+             nlu_fallback (ranking kept), so the fallback action can offer the likely questions
+             instead of giving a confident-looking wrong answer.
 SafetyGuard  a clear safety signal (data/safety/patterns.yml) always becomes a safety intent,
              whatever the classifier thought, so the safety rules answer it first.
 """
@@ -27,6 +30,7 @@ from rasa.shared.nlu.training_data.message import Message
 from language import safety
 from language.normalize import clean, letter_share
 
+NLU_FALLBACK = "nlu_fallback"
 UNREADABLE = "unreadable"
 OTHER_LANGUAGE = "other_language"
 # Markup or a database command is not a question; answering it with a random FAQ would confuse.
@@ -39,9 +43,9 @@ AFFIRM_EMOJI = {"👍", "👌", "✅", "✔", "✔️", "🙂", "😊", "👍�
 DENY_EMOJI = {"👎", "❌", "🙅", "👎🏻", "👎🏼", "👎🏽", "👎🏾", "👎🏿"}
 
 
-def _override(message: Message, intent: str) -> None:
+def _override(message: Message, intent: str, confidence: float = 1.0) -> None:
     """Make `intent` the prediction, keeping the classifier's ranking below it."""
-    prediction = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+    prediction = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: confidence}
     ranking = [r for r in message.data.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != intent]
     message.data[INTENT] = prediction
     message.data[INTENT_RANKING_KEY] = [prediction, *ranking]
@@ -81,6 +85,38 @@ class InputGuard(GraphComponent):
             intent = input_intent(message.get(TEXT))
             if intent:
                 _override(message, intent)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class FaqConfidenceGuard(GraphComponent):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"retrieval_intent": "faq", "threshold": 0.2}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.retrieval_intent = config["retrieval_intent"]
+        self.threshold = config["threshold"]
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> FaqConfidenceGuard:
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != self.retrieval_intent:
+                continue
+            selected = (message.get("response_selector") or {}).get(self.retrieval_intent, {})
+            confidence = selected.get("response", {}).get(PREDICTED_CONFIDENCE_KEY, 1.0)
+            if confidence < self.threshold:
+                # Same shape as the FallbackClassifier's prediction, so evaluation can undo it.
+                _override(message, NLU_FALLBACK, confidence=self.threshold)
         return messages
 
 

@@ -20,6 +20,14 @@ def repo() -> Path:
 
 
 @pytest.fixture(scope="session")
+def postgres():
+    from tests.postgres import running_postgres
+
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def trained_model() -> Path:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run the suite with `make test`, which trains it first")

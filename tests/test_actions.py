@@ -68,6 +68,33 @@ def test_first_fallback_asks_to_rephrase():
     assert messages[0]["response"] == "utter_fallback_rephrase"
 
 
+def test_unsure_faq_answer_offers_the_likely_questions():
+    event = user("nlu_fallback", "iets over geld en het huis")
+    event["parse_data"].update({
+        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.2}, {"name": "faq", "confidence": 0.9}],
+        "response_selector": {"faq": {"ranking": [
+            {"intent_response_key": "faq/wonen_koophuis", "confidence": 0.15},
+            {"intent_response_key": "faq/wonen_hypotheek", "confidence": 0.12},
+            {"intent_response_key": "faq/schulden_overzicht", "confidence": 0.1},
+            {"intent_response_key": "faq/wonen_urgentie", "confidence": 0.05},
+        ]}},
+    })
+    messages, _ = run(ActionHandleFallback(), [event])
+    questions = content.questions_by_intent()
+    assert messages[0]["response"] == "utter_fallback_suggest"
+    assert [b["payload"] for b in messages[0]["buttons"]] == [
+        questions["faq/wonen_koophuis"], questions["faq/wonen_hypotheek"],
+        questions["faq/schulden_overzicht"], "/help",
+    ]
+
+
+def test_unclear_message_that_is_no_faq_question_gets_no_suggestions():
+    event = user("nlu_fallback")
+    event["parse_data"]["intent_ranking"] = [{"name": "nlu_fallback"}, {"name": "greet"}]
+    messages, _ = run(ActionHandleFallback(), [event])
+    assert messages[0]["response"] == "utter_fallback_rephrase"
+
+
 def test_topics_are_all_offered_as_buttons():
     messages, _ = run(ActionShowTopics(), [user("help")])
     titles = [b["title"] for b in messages[0]["buttons"]]
@@ -84,6 +111,18 @@ def test_topic_shows_its_questions():
     assert questions == list(content.topic("wonen").questions[:10])
     assert all(q.endswith("?") for q in questions)
     assert result == [{"event": "slot", "timestamp": None, "name": "topic", "value": "wonen"}]
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [("vragen over geld", "schulden"), ("onderwerp kinderalimentatie", "kinderalimentatie"),
+     ("vragen over kinderen en emoties", "kinderen"), ("show questions about housing", "wonen"),
+     ("vragen over omgang en gezag", "omgang"), ("laat de vragen over partneralimentatie zien", "partneralimentatie")],
+)
+def test_typed_topic_is_recognised(text, key):
+    messages, result = run(ActionShowTopic(), [user("choose_topic", text)])
+    assert messages[0]["response"] == "utter_topic_questions"
+    assert result[0]["value"] == key
 
 
 def test_unknown_topic_lists_the_topics_again():

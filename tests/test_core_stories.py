@@ -1,4 +1,8 @@
-"""The test stories in tests/test_stories.yml all pass against the trained model (`rasa test core`)."""
+"""The test stories in tests/test_stories.yml all pass against the trained model.
+
+`rasa test core --e2e` runs the NLU on each story's user text, so a story checks the predicted
+intent (for FAQ questions the full retrieval intent, faq/<topic>_<question>, i.e. the answer chosen)
+as well as the actions."""
 
 from __future__ import annotations
 
@@ -22,10 +26,9 @@ def test_all_test_stories_pass(trained_model, tmp_path):
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
     result = subprocess.run(
         [str(RASA), "test", "core", "--model", str(trained_model), "--stories", str(STORIES),
-         "--out", str(tmp_path), "--fail-on-prediction-errors"],
+         "--out", str(tmp_path), "--e2e"],
         cwd=REPO, capture_output=True, text=True, env=env, timeout=1200,
     )
-    failed = tmp_path / "failed_test_stories.yml"
-    details = failed.read_text(encoding="utf-8") if failed.exists() else ""
-    assert result.returncode == 0, (details or (result.stdout + result.stderr))[-5000:]
-    assert "Failed stories" not in details or details.strip().endswith("stories: []")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    failed = yaml.safe_load((tmp_path / "failed_test_stories.yml").read_text(encoding="utf-8"))
+    assert not (failed or {}).get("stories"), (tmp_path / "failed_test_stories.yml").read_text()

@@ -43,9 +43,16 @@ def test_redact_data_walks_nested_structures():
     }
 
 
-@pytest.fixture
-def store(tmp_path):
-    return PrivateSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        return PrivateSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    server = request.getfixturevalue("postgres")
+    # A fresh database per test; the store creates it (login_db) and its tables.
+    return PrivateSQLTrackerStore(
+        Domain.empty(), dialect="postgresql", host=server.host, port=server.port,
+        username=server.user, db=f"tracker_{tmp_path.name.lower().replace('-', '_')}", login_db="postgres",
+    )
 
 
 def stored_rows(store, sender):
