@@ -68,8 +68,12 @@ def input_intent(text: str | None) -> str | None:
     return None
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class InputGuard(GraphComponent):
+class _Guard(GraphComponent):
+    """A component without training that may replace the predicted intent of a message."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+
     @classmethod
     def create(
         cls,
@@ -77,73 +81,55 @@ class InputGuard(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> InputGuard:
-        return cls()
+    ) -> _Guard:
+        return cls(config)
+
+    def intent_for(self, message: Message) -> tuple[str, float] | None:
+        """(intent, confidence) to predict instead, or None to keep the classifier's choice."""
+        raise NotImplementedError
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            intent = input_intent(message.get(TEXT))
-            if intent:
-                _override(message, intent)
+            replacement = self.intent_for(message)
+            if replacement:
+                _override(message, *replacement)
         return messages
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class FaqConfidenceGuard(GraphComponent):
+class InputGuard(_Guard):
+    def intent_for(self, message: Message) -> tuple[str, float] | None:
+        intent = input_intent(message.get(TEXT))
+        return (intent, 1.0) if intent else None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class FaqConfidenceGuard(_Guard):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {"retrieval_intent": "faq", "threshold": 0.2}
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.retrieval_intent = config["retrieval_intent"]
-        self.threshold = config["threshold"]
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> FaqConfidenceGuard:
-        return cls(config)
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != self.retrieval_intent:
-                continue
-            selected = (message.get("response_selector") or {}).get(self.retrieval_intent, {})
-            confidence = selected.get("response", {}).get(PREDICTED_CONFIDENCE_KEY, 1.0)
-            if confidence < self.threshold:
-                # Same shape as the FallbackClassifier's prediction, so evaluation can undo it.
-                _override(message, NLU_FALLBACK, confidence=self.threshold)
-        return messages
+    def intent_for(self, message: Message) -> tuple[str, float] | None:
+        retrieval_intent, threshold = self.config["retrieval_intent"], self.config["threshold"]
+        if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != retrieval_intent:
+            return None
+        selected = (message.get("response_selector") or {}).get(retrieval_intent, {})
+        confidence = selected.get("response", {}).get(PREDICTED_CONFIDENCE_KEY, 1.0)
+        # Same shape as the FallbackClassifier's prediction, so evaluation can undo it.
+        return (NLU_FALLBACK, threshold) if confidence < threshold else None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class SafetyGuard(GraphComponent):
+class SafetyGuard(_Guard):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         # Relative paths are taken from the repository root.
         return {"patterns": str(safety.PATTERNS_FILE)}
 
     def __init__(self, config: dict[str, Any]) -> None:
-        path = safety.PATTERNS_FILE.parent.parent.parent / config["patterns"]
-        self.patterns = safety.load(path)
+        super().__init__(config)
+        self.patterns = safety.load(safety.PATTERNS_FILE.parent.parent.parent / config["patterns"])
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SafetyGuard:
-        return cls(config)
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            intent = self.patterns.detect(message.get(TEXT) or "")
-            if intent:
-                _override(message, intent)
-        return messages
+    def intent_for(self, message: Message) -> tuple[str, float] | None:
+        intent = self.patterns.detect(message.get(TEXT) or "")
+        return (intent, 1.0) if intent else None

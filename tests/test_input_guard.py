@@ -36,7 +36,7 @@ def test_input_intent(text, intent):
 
 def test_guard_sets_the_intent_on_the_message():
     message = Message(data={"text": "\u202e\u200b", "intent": {"name": "faq", "confidence": 0.6}})
-    InputGuard().process([message])
+    InputGuard({}).process([message])
     assert message.get("intent")["name"] == "unreadable"
 
 
