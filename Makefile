@@ -28,6 +28,7 @@ run: $(MODEL)
 	scripts/run.sh
 
 test: $(MODEL)
+	$(VENV)/bin/ruff check .
 	scripts/ensure_postgres.sh
 	$(PY) -m pytest
 
@@ -59,7 +60,7 @@ lint: $(STAMP)
 
 bench: $(MODEL)
 	$(PY) -m benchmarks.nlu_crossval
-	$(PY) -m benchmarks.runtime
+	$(PY) -m benchmarks.runtime --train
 	$(PY) -m benchmarks.safety
 
 # Re-pin requirements.txt from requirements.in in a throw-away venv.

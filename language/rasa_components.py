@@ -6,7 +6,9 @@ FaqConfidenceGuard  a FAQ question whose best answer the ResponseSelector is uns
              nlu_fallback (ranking kept), so the fallback action can offer the likely questions
              instead of giving a confident-looking wrong answer.
 SafetyGuard  a clear safety signal (data/safety/patterns.yml) always becomes a safety intent,
-             whatever the classifier thought, so the safety rules answer it first.
+             whatever the classifier thought, so the safety rules answer it first. A safety
+             intent from the classifier alone, below `classifier_threshold`, gets the gentler
+             worry answer instead, which still names Veilig Thuis, 113 and 112.
 """
 
 from __future__ import annotations
@@ -124,7 +126,8 @@ class SafetyGuard(_Guard):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         # Relative paths are taken from the repository root.
-        return {"patterns": str(safety.PATTERNS_FILE)}
+        return {"patterns": str(safety.PATTERNS_FILE), "classifier_threshold": 0.9,
+                "soft_intent": "share_worry"}
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
@@ -132,4 +135,13 @@ class SafetyGuard(_Guard):
 
     def intent_for(self, message: Message) -> tuple[str, float] | None:
         intent = self.patterns.detect(message.get(TEXT) or "")
-        return (intent, 1.0) if intent else None
+        if intent:
+            return intent, 1.0
+        predicted = message.get(INTENT) or {}
+        confidence = predicted.get(PREDICTED_CONFIDENCE_KEY, 0.0)
+        if str(predicted.get(INTENT_NAME_KEY)).startswith("safety_") and confidence < self.config[
+            "classifier_threshold"
+        ]:
+            # Words like "bang" or "pijn" alone: answer warmly, with the helplines, no alarm.
+            return self.config["soft_intent"], confidence
+        return None

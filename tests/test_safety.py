@@ -46,7 +46,7 @@ def test_no_training_example_of_another_intent_raises_an_alarm():
 
 
 def test_guard_overrides_the_classifier_and_keeps_its_ranking():
-    guard = SafetyGuard({"patterns": "data/safety/patterns.yml"})
+    guard = SafetyGuard({**SafetyGuard.get_default_config(), "patterns": "data/safety/patterns.yml"})
     message = Message(data={
         "text": "hoeveel kinderbijslag krijg ik, hij slaat me",
         "intent": {"name": "faq", "confidence": 0.97},
@@ -58,7 +58,7 @@ def test_guard_overrides_the_classifier_and_keeps_its_ranking():
 
 
 def test_guard_leaves_ordinary_messages_alone():
-    guard = SafetyGuard({"patterns": "data/safety/patterns.yml"})
+    guard = SafetyGuard({**SafetyGuard.get_default_config(), "patterns": "data/safety/patterns.yml"})
     message = Message(data={"text": "we hebben ruzie over de alimentatie", "intent": {"name": "faq", "confidence": 0.9}})
     guard.process([message])
     assert message.get("intent")["name"] == "faq"
@@ -66,3 +66,13 @@ def test_guard_leaves_ordinary_messages_alone():
 
 def test_suicide_wins_when_both_signals_are_present():
     assert safety.load().detect("hij slaat me en ik wil niet meer leven") == "safety_suicide"
+
+
+def test_unconfirmed_classifier_alarm_below_threshold_gets_the_worry_answer():
+    guard = SafetyGuard({"patterns": "data/safety/patterns.yml", "classifier_threshold": 0.9,
+                         "soft_intent": "share_worry"})
+    unsure = Message(data={"text": "ik ben bang voor de toekomst", "intent": {"name": "safety_violence", "confidence": 0.7}})
+    sure = Message(data={"text": "hij doet me iets", "intent": {"name": "safety_violence", "confidence": 0.95}})
+    guard.process([unsure, sure])
+    assert unsure.get("intent")["name"] == "share_worry"
+    assert sure.get("intent")["name"] == "safety_violence"
