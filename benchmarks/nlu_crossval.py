@@ -48,12 +48,18 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(CONFIGS))
     args = parser.parse_args()
     names = [args.only] if args.only else ["ours", "default"]
-    results = {name: cross_validate(name, args.folds) for name in names}
+    # With --only, the other config's last result (same fold count) is shown beside it.
+    stored = RESULTS / "nlu_crossval.json"
+    results = json.loads(stored.read_text()) if stored.exists() else {}
+    results = {n: r for n, r in results.items() if r.get("folds") == args.folds}
+    for name in names:
+        results[name] = {**cross_validate(name, args.folds), "folds": args.folds}
+    stored.write_text(json.dumps(results, indent=2))
+    shown = [n for n in ("ours", "default") if n in results]
     print(f"NLU {args.folds}-fold cross-validation on data/nlu")
-    print(f"{'metric':<22}" + "".join(f"{name:>12}" for name in names))
+    print(f"{'metric':<22}" + "".join(f"{name:>12}" for name in shown))
     for metric in ("intent_macro_f1", "intent_accuracy", "response_accuracy", "response_macro_f1", "minutes"):
-        print(f"{metric:<22}" + "".join(f"{results[n][metric]:>12.3f}" for n in names))
-    (RESULTS / "nlu_crossval.json").write_text(json.dumps(results, indent=2))
+        print(f"{metric:<22}" + "".join(f"{results[n][metric]:>12.3f}" for n in shown))
 
 
 if __name__ == "__main__":
