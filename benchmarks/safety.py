@@ -22,12 +22,8 @@ TOKEN = "bench"
 
 
 def classifier_intent(parse: dict) -> str:
-    """The classifier's own top intent: the guard puts its override first and keeps the rest."""
-    ranking = parse.get("intent_ranking") or [parse["intent"]]
-    top = ranking[0]
-    if top["confidence"] == 1.0 and top["name"].startswith("safety_") and len(ranking) > 1:
-        return ranking[1]["name"]
-    return top["name"]
+    """The classifiers' own top intent, before a guard replaced it (kept in `classifier_intent`)."""
+    return (parse.get("classifier_intent") or parse["intent"])["name"]
 
 
 def main() -> None:

@@ -47,6 +47,9 @@ DENY_EMOJI = {"👎", "❌", "🙅", "👎🏻", "👎🏼", "👎🏽", "👎�
 
 def _override(message: Message, intent: str, confidence: float = 1.0) -> None:
     """Make `intent` the prediction, keeping the classifier's ranking below it."""
+    if message.get("classifier_intent") is None:
+        # What the classifiers said before any guard, for evaluation and the safety benchmark.
+        message.set("classifier_intent", message.get(INTENT), add_to_output=True)
     prediction = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: confidence}
     ranking = [r for r in message.data.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != intent]
     message.data[INTENT] = prediction
