@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,16 +21,17 @@ class Topic:
     questions: tuple[str, ...]  # the first example of each FAQ intent: its clearest wording
 
 
-def _first_examples(faq_file: Path) -> tuple[str, ...]:
+def _first_questions(faq_file: Path) -> dict[str, str]:
+    """{intent: its first example} of one faq_<topic>.yml file, in file order."""
     data = yaml.safe_load(faq_file.read_text(encoding="utf-8"))
-    questions = []
+    questions = {}
     for block in data.get("nlu", []):
         for line in block["examples"].splitlines():
             line = line.strip()
             if line.startswith("- "):
-                questions.append(line[2:].strip())
+                questions[block["intent"]] = line[2:].strip()
                 break
-    return tuple(questions)
+    return questions
 
 
 @cache
@@ -40,7 +42,7 @@ def topics(data_dir: Path = DATA_DIR) -> tuple[Topic, ...]:
             key=item["key"],
             label=item["label"],
             words=tuple(item["words"]),
-            questions=_first_examples(data_dir / "nlu" / f"faq_{item['key']}.yml"),
+            questions=tuple(_first_questions(data_dir / "nlu" / f"faq_{item['key']}.yml").values()),
         )
         for item in listing
     )
@@ -51,9 +53,7 @@ def questions_by_intent(data_dir: Path = DATA_DIR) -> dict[str, str]:
     """'faq/wonen_koophuis' -> its clearest wording, for suggestion buttons."""
     questions = {}
     for faq_file in sorted((data_dir / "nlu").glob("faq_*.yml")):
-        data = yaml.safe_load(faq_file.read_text(encoding="utf-8"))
-        for block, question in zip(data.get("nlu", []), _first_examples(faq_file), strict=True):
-            questions[block["intent"]] = question
+        questions.update(_first_questions(faq_file))
     return questions
 
 
@@ -80,6 +80,6 @@ def topic_buttons() -> list[dict]:
     ]
 
 
-def question_buttons(item: Topic, limit: int = 10) -> list[dict]:
-    """The topic's questions as buttons; the payload is the question text, read by the NLU."""
-    return [{"title": q, "payload": q} for q in item.questions[:limit]]
+def question_buttons(questions: Sequence[str]) -> list[dict]:
+    """Questions as buttons; the payload is the question text, read by the NLU."""
+    return [{"title": q, "payload": q} for q in questions]

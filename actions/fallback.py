@@ -56,8 +56,7 @@ class ActionHandleFallback(Action):
         count = max(1, fallbacks_in_a_row(tracker.events))
         suggestions = suggested_questions(tracker.latest_message) if count == 1 else []
         if suggestions:
-            buttons = [{"title": q, "payload": q} for q in suggestions]
-            buttons.append({"title": "Iets anders", "payload": "/help"})
+            buttons = [*content.question_buttons(suggestions), {"title": "Iets anders", "payload": "/help"}]
             dispatcher.utter_message(response="utter_fallback_suggest", buttons=buttons)
         else:
             dispatcher.utter_message(response=response_for(count), buttons=content.topic_buttons())

@@ -38,6 +38,6 @@ class ActionShowTopic(Action):
         dispatcher.utter_message(
             response="utter_topic_questions",
             topic_label=item.label.lower(),
-            buttons=content.question_buttons(item),
+            buttons=content.question_buttons(item.questions[:10]),
         )
         return [SlotSet("topic", item.key)]
