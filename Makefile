@@ -8,7 +8,7 @@ RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 PIPELINE := build/nl_pipeline/meta.json
 MODEL := models/scheidingspunt.tar.gz
-MODEL_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) $(PIPELINE)
+MODEL_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules data/stories -type f -name '*.yml' 2>/dev/null) $(PIPELINE)
 
 # No telemetry (the machine has no internet) and reproducible training.
 export RASA_TELEMETRY_ENABLED := false
@@ -62,6 +62,7 @@ bench: $(MODEL)
 	$(PY) -m benchmarks.nlu_crossval
 	$(PY) -m benchmarks.runtime --train
 	$(PY) -m benchmarks.safety
+	$(PY) -m benchmarks.forms
 
 # Re-pin requirements.txt from requirements.in in a throw-away venv.
 lock:

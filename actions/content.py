@@ -80,6 +80,15 @@ def topic_buttons() -> list[dict]:
     ]
 
 
+# What the assistant can do beyond answering, offered with the topics in the help menu.
+SERVICE_BUTTONS = (
+    {"title": "Doe de korte check", "payload": "/start_screening"},
+    {"title": "Welke regelingen passen bij mij?", "payload": "/check_schemes"},
+    {"title": "Praat met een mens", "payload": "/request_human"},
+    {"title": "Bel me terug", "payload": "/request_callback"},
+)
+
+
 def question_buttons(questions: Sequence[str]) -> list[dict]:
     """Questions as buttons; the payload is the question text, read by the NLU."""
     return [{"title": q, "payload": q} for q in questions]

@@ -59,5 +59,10 @@ class ActionHandleFallback(Action):
             buttons = [*content.question_buttons(suggestions), {"title": "Iets anders", "payload": "/help"}]
             dispatcher.utter_message(response="utter_fallback_suggest", buttons=buttons)
         else:
-            dispatcher.utter_message(response=response_for(count), buttons=content.topic_buttons())
+            response = response_for(count)
+            buttons = content.topic_buttons()
+            if response == "utter_fallback_offer_human":
+                # After two misunderstandings in a row: a person may help better.
+                buttons = [{"title": "Praat met een mens", "payload": "/request_human"}, *buttons]
+            dispatcher.utter_message(response=response, buttons=buttons)
         return []

@@ -1,7 +1,8 @@
 """Deleting a conversation on the user's request.
 
-The action itself only confirms and restarts; the tracker store (privacy/tracker_store.py)
-sees this action and removes every stored event of the conversation.
+The action erases the conversation's rows in the project's own tables (callbacks, screening and
+schemes outcomes, feedback, hand-over requests) and restarts; the tracker store
+(privacy/tracker_store.py) sees this action and removes every stored event of the conversation.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import Restarted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import store_access
+
 
 class ActionDeleteConversation(Action):
     def name(self) -> str:
@@ -20,5 +23,6 @@ class ActionDeleteConversation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        store_access.erase_conversation(tracker.sender_id)
         dispatcher.utter_message(response="utter_conversation_deleted")
         return [Restarted()]

@@ -18,7 +18,8 @@ class ActionShowTopics(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_topics_intro", buttons=content.topic_buttons())
+        dispatcher.utter_message(response="utter_topics_intro",
+                                 buttons=[*content.topic_buttons(), *content.SERVICE_BUTTONS])
         return []
 
 

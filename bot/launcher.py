@@ -16,6 +16,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.store.crypto import ensure_local_key
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -57,6 +59,11 @@ class RasaProcesses:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     @property
+    def database_url(self) -> str:
+        """The project's own store (callbacks, hand-overs, figures) for this run."""
+        return f"sqlite:///{self.workdir / 'store.db'}"
+
+    @property
     def tracker_db(self) -> Path:
         return self.workdir / "tracker.db"
 
@@ -71,7 +78,11 @@ class RasaProcesses:
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
             "TRACKER_DIALECT": "sqlite", "TRACKER_HOST": "", "TRACKER_DB": str(self.tracker_db),
             "TRACKER_USER": "", "TRACKER_PASSWORD": "",
+            "DATABASE_URL": self.database_url,
         }
+        env.setdefault("SCHEIDINGSPUNT_FERNET_KEY", ensure_local_key(self.workdir / "fernet.key"))
+        subprocess.run([sys.executable, "-m", "actions.startup"], cwd=REPO, env=env, check=True,
+                       stdout=self.log("startup").open("w"), stderr=subprocess.STDOUT)
         rasa_args = [
             str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(self.rasa_port),
             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",

@@ -1,5 +1,8 @@
 """Custom Rasa NLU components: deterministic guards that run after the ML classifiers.
 
+ExactExampleMatch  a message that is, word for word, one of the training examples (as the
+             question buttons send them, or a short "toch niet") gets that example's intent and,
+             for a FAQ question, its answer: a button must never give another answer.
 InputGuard   messages without words (empty, emoji, punctuation) or in another script get an
              intent with a helpful answer instead of a random guess.
 FaqConfidenceGuard  a FAQ question whose best answer the ResponseSelector is unsure of becomes
@@ -13,7 +16,9 @@ SafetyGuard  a clear safety signal (data/safety/patterns.yml) always becomes a s
 
 from __future__ import annotations
 
+import json
 import re
+import string
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -28,9 +33,10 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from language import safety
-from language.normalize import clean, letter_share
+from language.normalize import clean, for_matching, letter_share
 
 NLU_FALLBACK = "nlu_fallback"
 UNREADABLE = "unreadable"
@@ -101,6 +107,75 @@ class _Guard(GraphComponent):
         return messages
 
 
+def exact_key(text: str | None) -> str:
+    """The form in which two spellings of the same example count as the same text."""
+    stripped = for_matching(text or "").translate(str.maketrans("", "", string.punctuation + "¿¡"))
+    return " ".join(stripped.split())
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class ExactExampleMatch(GraphComponent):
+    """Learns the intent (and FAQ answer) of every training example; trained, so cross-validation
+    only ever sees the examples of its own training folds."""
+
+    FILE = "exact_examples.json"
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 examples: dict[str, list[str | None]] | None = None) -> None:
+        self.config, self.model_storage, self.resource = config, model_storage, resource
+        self.examples = examples or {}  # exact text -> [intent, FAQ answer key or None]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"retrieval_intent": "faq"}
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> ExactExampleMatch:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        seen: dict[str, set[tuple[str, str | None]]] = {}
+        for example in training_data.intent_examples:
+            label = (example.get(INTENT), example.get("intent_response_key"))
+            seen.setdefault(exact_key(example.get(TEXT)), set()).add(label)
+        # A text listed under two intents or answers is ambiguous: leave it to the classifiers.
+        self.examples = {text: list(labels.pop()) for text, labels in seen.items()
+                         if len(labels) == 1 and text}
+        with self.model_storage.write_to(self.resource) as directory:
+            (directory / self.FILE).write_text(json.dumps(self.examples, ensure_ascii=False),
+                                               encoding="utf-8")
+        return self.resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> ExactExampleMatch:
+        try:
+            with model_storage.read_from(resource) as directory:
+                examples = json.loads((directory / cls.FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            examples = {}
+        return cls(config, model_storage, resource, examples)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        retrieval_intent = self.config["retrieval_intent"]
+        for message in messages:
+            found = self.examples.get(exact_key(message.get(TEXT)))
+            if found is None:
+                continue
+            intent, answer = found
+            _override(message, intent)
+            if intent == retrieval_intent and answer:
+                selectors = message.get("response_selector") or {}
+                # Only what the answer action reads; the ResponseSelector's own texts would not match.
+                selectors.setdefault(retrieval_intent, {})["response"] = {
+                    "intent_response_key": answer, "utter_action": f"utter_{answer}",
+                    PREDICTED_CONFIDENCE_KEY: 1.0,
+                }
+                message.set("response_selector", selectors, add_to_output=True)
+        return messages
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class InputGuard(_Guard):
     def intent_for(self, message: Message) -> tuple[str, float] | None:
@@ -142,9 +217,10 @@ class SafetyGuard(_Guard):
             return intent, 1.0
         predicted = message.get(INTENT) or {}
         confidence = predicted.get(PREDICTED_CONFIDENCE_KEY, 0.0)
-        if str(predicted.get(INTENT_NAME_KEY)).startswith("safety_") and confidence < self.config[
-            "classifier_threshold"
-        ]:
+        unsure = confidence < self.config["classifier_threshold"]
+        if str(predicted.get(INTENT_NAME_KEY)).startswith("safety_") and (
+            unsure or self.patterns.is_benign(message.get(TEXT) or "")
+        ):
             # Words like "bang" or "pijn" alone: answer warmly, with the helplines, no alarm.
             return self.config["soft_intent"], confidence
         return None

@@ -24,6 +24,7 @@ _INTENT_FOR_CATEGORY = {"suicide": SUICIDE, "violence": VIOLENCE}
 @dataclass(frozen=True)
 class SafetyPatterns:
     by_intent: tuple[tuple[str, tuple[re.Pattern, ...]], ...]
+    benign: tuple[re.Pattern, ...] = ()
 
     def detect(self, text: str) -> str | None:
         """The safety intent a message signals, or None. Suicide wins when both match."""
@@ -33,16 +34,22 @@ class SafetyPatterns:
                 return intent
         return None
 
+    def is_benign(self, text: str) -> bool:
+        """An everyday phrase the classifier tends to mistake for violence ("de deur dichtgeslagen")."""
+        normalised = for_matching(text)
+        return any(pattern.search(normalised) for pattern in self.benign)
+
 
 @cache
 def load(path: Path = PATTERNS_FILE) -> SafetyPatterns:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    unknown = set(data) - set(_INTENT_FOR_CATEGORY)
+    unknown = set(data) - set(_INTENT_FOR_CATEGORY) - {"benign"}
     if unknown:
         raise ValueError(f"{path}: unknown categories {sorted(unknown)}")
     return SafetyPatterns(
         by_intent=tuple(
             (_INTENT_FOR_CATEGORY[category], tuple(re.compile(p) for p in data[category]))
             for category in ("suicide", "violence")
-        )
+        ),
+        benign=tuple(re.compile(p) for p in data.get("benign", ())),
     )

@@ -10,6 +10,8 @@ import re
 from typing import Any
 
 import phonenumbers
+from stdnum import iban
+from stdnum.nl import bsn
 
 EMAIL_MASK = "[e-mailadres]"
 PHONE_MASK = "[telefoonnummer]"
@@ -20,9 +22,9 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # IBAN candidates: country code and check digits, then letters/digits, maybe in groups of four.
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){10,40}")
 # BSN: 9 digits (8-digit BSNs are written with a leading zero), optionally grouped 4-2-3 or 3-3-3.
-_BSN = re.compile(r"(?<![\d-])(\d{3,4})[ .-]?(\d{2,3})[ .-]?(\d{3})(?![\d-])")
+_BSN = re.compile(r"(?<![\w-])(\d{3,4})[ .-]?(\d{2,3})[ .-]?(\d{3})(?![\w-])")
 # Dutch numbers libphonenumber may miss in odd notation ("06-123 45 678"); service numbers stay.
-_PHONE_FALLBACK = re.compile(r"(?<![\d+])(?:\+31|0031|0)(?!800|900|906|909)[1-9][\d ()-]{7,}\d(?!\d)")
+_PHONE_FALLBACK = re.compile(r"(?<![\w+])(?:\+31|0031|0)(?!800|900|906|909)[1-9][\d ()-]{7,}\d(?!\w)")
 # Free, paid-service and shared-cost lines are not personal: the bot gives them (0800-2000).
 _SERVICE_TYPES = {
     phonenumbers.PhoneNumberType.TOLL_FREE,
@@ -33,18 +35,12 @@ _SERVICE_TYPES = {
 
 
 def _iban_is_valid(candidate: str) -> bool:
-    compact = candidate.replace(" ", "").upper()
-    rearranged = compact[4:] + compact[:4]
-    digits = "".join(str(int(ch, 36)) for ch in rearranged)
-    return len(compact) >= 15 and int(digits) % 97 == 1
+    return iban.is_valid(candidate)
 
 
 def _bsn_is_valid(digits: str) -> bool:
-    """The Dutch 'elfproef' for BSNs."""
-    if len(digits) != 9 or digits == "000000000":
-        return False
-    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - int(digits[8])
-    return total % 11 == 0
+    """The Dutch 'elfproef' (python-stdnum); 000000000 passes it but is no BSN."""
+    return digits != "000000000" and bsn.is_valid(digits)
 
 
 def _mask_ibans(text: str) -> str:
@@ -61,8 +57,11 @@ def _mask_ibans(text: str) -> str:
     return "".join(out) + text[last:]
 
 
-def _is_personal_phone(match: phonenumbers.PhoneNumberMatch) -> bool:
-    return phonenumbers.number_type(match.number) not in _SERVICE_TYPES
+def _is_personal_phone(text: str, match: phonenumbers.PhoneNumberMatch) -> bool:
+    # Digits inside a word (an id like "0701174623c4cc") are no phone number.
+    inside_word = (match.start > 0 and text[match.start - 1].isalnum()) or (
+        match.end < len(text) and text[match.end].isalnum())
+    return not inside_word and phonenumbers.number_type(match.number) not in _SERVICE_TYPES
 
 
 def redact(text: str) -> str:
@@ -73,7 +72,7 @@ def redact(text: str) -> str:
     text = _mask_ibans(text)
     text = _BSN.sub(lambda m: BSN_MASK if _bsn_is_valid("".join(m.groups())) else m.group(0), text)
     matcher = phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.POSSIBLE)
-    for match in reversed([m for m in matcher if _is_personal_phone(m)]):
+    for match in reversed([m for m in matcher if _is_personal_phone(text, m)]):
         text = text[: match.start] + PHONE_MASK + text[match.end :]
     return _PHONE_FALLBACK.sub(PHONE_MASK, text)
 

@@ -13,6 +13,15 @@ export ACTION_ENDPOINT_URL="http://localhost:${ACTIONS_PORT}/webhook"
 export TRACKER_DIALECT="${TRACKER_DIALECT:-sqlite}" TRACKER_DB="${TRACKER_DB:-var/tracker.db}"
 export TRACKER_HOST="${TRACKER_HOST:-}" TRACKER_USER="${TRACKER_USER:-}" TRACKER_PASSWORD="${TRACKER_PASSWORD:-}"
 
+# The project's own store (callbacks, hand-overs, figures): SQLite under var/ unless DATABASE_URL is set.
+# Callback phone numbers are encrypted with a Fernet key; for local use one is generated in var/.
+if [ -z "${SCHEIDINGSPUNT_FERNET_KEY:-}" ]; then
+  SCHEIDINGSPUNT_FERNET_KEY="$(.venv/bin/python -c 'from bot.store.crypto import ensure_local_key; print(ensure_local_key())')"
+  export SCHEIDINGSPUNT_FERNET_KEY
+fi
+# Validates the municipality, facts and screening files and migrates the database; stops on errors.
+.venv/bin/python -m actions.startup
+
 pids=()
 stop() {
   trap - INT TERM EXIT

@@ -107,3 +107,17 @@ if __name__ == "__main__":
         if not found:
             print(f"{arg}: ok")
     sys.exit(1 if failed else 0)
+
+
+NLU_DIR = Path(__file__).resolve().parent.parent / "data" / "nlu"
+
+
+def training_examples(nlu_dir: Path = NLU_DIR) -> set[str]:
+    """Every NLU example (lower case) in the training data, to keep held-out test phrases unseen."""
+    return {
+        line.strip()[2:].strip().lower()
+        for path in nlu_dir.glob("*.yml")
+        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", [])
+        if "examples" in block
+        for line in block["examples"].splitlines()
+    }

@@ -60,7 +60,8 @@ def test_fallback_replies_never_repeat_twice_in_a_row():
 def test_second_fallback_offers_a_human_and_topics():
     messages, _ = run(ActionHandleFallback(), [user("nlu_fallback"), bot(), user("nlu_fallback")])
     assert messages[0]["response"] == "utter_fallback_offer_human"
-    assert len(messages[0]["buttons"]) == len(content.topics())
+    assert messages[0]["buttons"][0] == {"title": "Praat met een mens", "payload": "/request_human"}
+    assert len(messages[0]["buttons"]) == len(content.topics()) + 1
 
 
 def test_first_fallback_asks_to_rephrase():
@@ -98,7 +99,8 @@ def test_unclear_message_that_is_no_faq_question_gets_no_suggestions():
 def test_topics_are_all_offered_as_buttons():
     messages, _ = run(ActionShowTopics(), [user("help")])
     titles = [b["title"] for b in messages[0]["buttons"]]
-    assert "Kinderalimentatie" in titles and len(titles) == 12
+    assert "Kinderalimentatie" in titles and len(titles) == 12 + len(content.SERVICE_BUTTONS)
+    assert {"title": "Doe de korte check", "payload": "/start_screening"} in messages[0]["buttons"]
     assert messages[0]["buttons"][1]["payload"] == '/choose_topic{"topic":"kinderalimentatie"}'
 
 

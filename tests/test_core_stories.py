@@ -1,4 +1,4 @@
-"""The test stories in tests/test_stories.yml all pass against the trained model.
+"""The test stories in tests/stories/ all pass against the trained model.
 
 `rasa test core --e2e` runs the NLU on each story's user text, so a story checks the predicted
 intent (for FAQ questions the full retrieval intent, faq/<topic>_<question>, i.e. the answer chosen)
@@ -15,11 +15,23 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 RASA = Path(sys.executable).parent / "rasa"
-STORIES = REPO / "tests" / "test_stories.yml"
+STORIES = REPO / "tests" / "stories"  # every file in it: FAQ and basics, and the forms
+
+
+def _stories() -> list[dict]:
+    return [story for path in sorted(STORIES.glob("*.yml"))
+            for story in yaml.safe_load(path.read_text(encoding="utf-8"))["stories"]]
 
 
 def test_there_are_at_least_40_test_stories():
-    assert len(yaml.safe_load(STORIES.read_text(encoding="utf-8"))["stories"]) >= 40
+    assert len(_stories()) >= 40
+
+
+def test_every_form_has_a_happy_a_stop_and_a_safety_story():
+    names = " ".join(story["story"] for story in _stories())
+    for form in ("screening", "schemes", "callback", "handoff"):
+        for kind in ("happy", "stop", "safety"):
+            assert f"{form} {kind}" in names, f"no '{form} {kind}' test story"
 
 
 def test_all_test_stories_pass(trained_model, tmp_path):

@@ -84,3 +84,12 @@ def test_store_deletes_a_conversation_after_the_delete_action(store):
     asyncio.run(store.save(DialogueStateTracker.from_events("s2", events)))
     assert stored_rows(store, "s2") == []
     assert len(stored_rows(store, "other")) == 2
+
+
+def test_ids_made_of_hex_digits_are_not_mistaken_for_numbers():
+    # Slots hold database ids such as a callback draft's; masking them would break the booking.
+    import uuid
+
+    ids = [uuid.uuid4().hex for _ in range(2000)]
+    assert [redact(i) for i in ids] == ids
+    assert redact("nr:0612345678, id 07011746233c4cc4") == "nr:[telefoonnummer], id 07011746233c4cc4"

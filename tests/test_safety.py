@@ -76,3 +76,27 @@ def test_unconfirmed_classifier_alarm_below_threshold_gets_the_worry_answer():
     guard.process([unsure, sure])
     assert unsure.get("intent")["name"] == "share_worry"
     assert sure.get("intent")["name"] == "safety_violence"
+
+
+def test_a_slammed_door_is_no_alarm_even_when_the_classifier_is_sure():
+    guard = SafetyGuard({"patterns": "data/safety/patterns.yml", "classifier_threshold": 0.9,
+                         "soft_intent": "share_worry"})
+    door = Message(data={"text": "hij heeft de deur dichtgeslagen en is weggegaan",
+                         "intent": {"name": "safety_violence", "confidence": 0.97}})
+    door_and_hit = Message(data={"text": "hij sloeg de deur dicht en daarna sloeg hij mij",
+                                 "intent": {"name": "faq", "confidence": 0.9}})
+    guard.process([door, door_and_hit])
+    assert door.get("intent")["name"] == "share_worry"
+    assert door_and_hit.get("intent")["name"] == "safety_violence"
+
+
+@pytest.mark.parametrize("text", ["ze sloeg de deur hard achter zich dicht", "dat slaat nergens op",
+                                  "mijn zoon slaat met deuren", "de voordeur werd dichtgeslagen"])
+def test_benign_phrases(text):
+    assert safety.load().is_benign(text)
+
+
+@pytest.mark.parametrize(("text", "intent"), SIGNALS)
+def test_no_signal_is_taken_for_a_benign_phrase(text, intent):
+    patterns = safety.load()
+    assert patterns.detect(text) is not None or not patterns.is_benign(text)

@@ -30,13 +30,7 @@ def answers_by_topic() -> dict[str, set[str]]:
 
 
 ANSWERS = answers_by_topic()
-TRAINING_EXAMPLES = {
-    line.strip()[2:].strip().lower()
-    for path in (REPO / "data" / "nlu").glob("*.yml")
-    for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", [])
-    if "examples" in block
-    for line in block["examples"].splitlines()
-}
+TRAINING_EXAMPLES = content_rules.training_examples()
 VIOLENCE = response_text("utter_safety_violence")
 SUICIDE = response_text("utter_safety_suicide")
 
@@ -101,7 +95,7 @@ def test_bot_is_honest_about_being_a_bot(assistant):
 def test_help_offers_topics_and_a_topic_offers_its_questions(assistant):
     user = sender()
     menu = assistant.ask(user, "wat kan ik hier vragen?")
-    assert len(menu[0]["buttons"]) == 12
+    assert len(menu[0]["buttons"]) == 12 + 4  # the topics, then the services (check, schemes, person, callback)
     questions = assistant.ask(user, menu[0]["buttons"][1]["payload"])
     assert "kinderalimentatie" in questions[0]["text"]
     first = questions[0]["buttons"][0]["payload"]
@@ -116,7 +110,9 @@ def test_fallback_is_never_the_same_twice_in_a_row(assistant):
     third = assistant.ask(user, "/nlu_fallback")
     assert first[0]["text"] != second[0]["text"] != third[0]["text"]
     assert "deskundige" in second[0]["text"]
-    assert all(len(reply[0]["buttons"]) == 12 for reply in (first, second, third))
+    # After two misunderstandings a person is offered first, then the 12 topics.
+    assert second[0]["buttons"][0]["payload"] == "/request_human"
+    assert [len(reply[0]["buttons"]) for reply in (first, second, third)] == [12, 13, 12]
 
 
 @pytest.mark.parametrize(

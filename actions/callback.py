@@ -1,0 +1,216 @@
+"""Callback booking as a Rasa form: phone number first, then the preferred moment.
+
+The phone number never stays in the tracker in clear text: validation stores it encrypted on a
+draft callback (bot/store) and keeps only the masked form ("06-****5678") in the slot. The
+tracker store masks the user's own message as well.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import common, municipalities
+from actions.gemeente_slot import GemeenteValidation
+from actions.moments import Slot, choose_slot, next_free_slots
+from actions.opening_hours import describe_hours
+from actions.phone import parse_callback_phone, re_ask_text
+from bot.store import callbacks, records
+from bot.store.db import session_scope
+
+log = logging.getLogger(__name__)
+
+MAX_PHONE_TRIES = 3
+FORM_SLOTS = ("callback_phone", "callback_moment", "callback_id", "callback_reference")
+_REFERENCE = re.compile(r"\b([A-Za-z0-9]{3})[\s-]?(\d{2})\b")
+
+
+def _free_check(session, municipality: municipalities.Municipality):
+    """is_free(slot) for the moment parser; asks the store once per window it is asked about."""
+    capacity = municipality.team.callback_capacity
+    known: dict[tuple, int] = {}
+
+    def is_free(slot: Slot) -> bool:
+        key = (slot.day, slot.window.start)
+        if key not in known:
+            known.update(callbacks.free_capacity(session, municipality.key, [key], capacity))
+        return known.get(key, capacity) > 0
+
+    return is_free
+
+
+def slot_buttons(slots: list[Slot]) -> list[dict[str, str]]:
+    return [{"title": slot.label(), "payload": slot.label()} for slot in slots]
+
+
+def central_contact(municipality: municipalities.Municipality) -> str:
+    if municipality.team.phone and municipalities.is_verified(municipality, "team.phone"):
+        return f"bel {municipality.team.name} op {municipality.team.phone}"
+    return f"kijk op {municipality.website} voor het telefoonnummer van je gemeente"
+
+
+class ActionStartCallback(Action):
+    def name(self) -> str:
+        return "action_start_callback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        # Keeping numbers only as long as needed does not wait for a restart.
+        with session_scope() as session:
+            callbacks.purge_phone_numbers(session, callbacks.retention_days())
+        return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("callback_phone_tries", 0)]
+
+
+class ActionAskCallbackMoment(Action):
+    def name(self) -> str:
+        return "action_ask_callback_moment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        municipality, _known = common.municipality_of(tracker)
+        hours = municipality.team.callback_hours
+        with session_scope() as session:
+            free = next_free_slots(common.now(), hours, _free_check(session, municipality))
+        dispatcher.utter_message(
+            text=f"Wanneer mogen we je bellen? We bellen {describe_hours(hours)}. Typ bijvoorbeeld "
+                 f"\"dinsdagochtend\" of \"zo snel mogelijk\", of kies een moment.",
+            buttons=slot_buttons(free))
+        return []
+
+
+class ValidateCallbackForm(GemeenteValidation, common.FormValidation):
+    def name(self) -> str:
+        return "validate_callback_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> list[str]:
+        # After three unusable numbers the form ends; action_callback_done says what to do instead.
+        if (tracker.get_slot("callback_phone_tries") or 0) >= MAX_PHONE_TRIES:
+            return []
+        return domain_slots
+
+    def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> dict[str, Any]:
+        result = parse_callback_phone(str(value or ""))
+        if not result.ok:
+            tries = int(tracker.get_slot("callback_phone_tries") or 0) + 1
+            if tries < MAX_PHONE_TRIES:
+                dispatcher.utter_message(text=re_ask_text(result.problem or "invalid", tries))
+            return {"callback_phone": None, "callback_phone_tries": tries}
+        municipality, _known = common.municipality_of(tracker)
+        with session_scope() as session:
+            draft = callbacks.create_draft(session, conversation_id=tracker.sender_id,
+                                           municipality=municipality.key, phone_e164=result.e164,
+                                           phone_masked=result.masked)
+            draft_id = draft.id
+        return {"callback_phone": result.masked, "callback_id": draft_id}
+
+    def validate_callback_moment(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> dict[str, Any]:
+        municipality, _known = common.municipality_of(tracker)
+        hours, capacity = municipality.team.callback_hours, municipality.team.callback_capacity
+        text = tracker.latest_message.get("text") or str(value or "")
+        with session_scope() as session:
+            is_free = _free_check(session, municipality)
+            slot = choose_slot(text, common.now(), hours, is_free)
+            wanted = slot
+            # Someone else may take the window between the check and the booking: then the next one.
+            tried: set[Slot] = set()
+            while slot is not None:
+                try:
+                    booked = callbacks.book_draft(session, tracker.get_slot("callback_id"),
+                                                  slot_date=slot.day, window_start=slot.window.start,
+                                                  window_end=slot.window.end, capacity=capacity)
+                except callbacks.DraftNotFound:
+                    # The number was erased meanwhile (a day-old draft): ask for it again.
+                    dispatcher.utter_message(text="Sorry, ik ben je telefoonnummer kwijt. Wil je het nog een "
+                                                  "keer typen?")
+                    return {"callback_moment": None, "callback_phone": None, "callback_id": None}
+                if booked is not None:
+                    records.record_event(session, "callback_booked", municipality.key)
+                    return {"callback_moment": slot.label(), "callback_reference": booked.reference}
+                tried.add(slot)
+                options = [s for s in next_free_slots(common.now(), hours, is_free, n=10) if s not in tried]
+                slot = options[0] if options and wanted is None else None
+            free = [s for s in next_free_slots(common.now(), hours, is_free) if s not in tried]
+        if not free:
+            dispatcher.utter_message(
+                text=f"Alle terugbelmomenten van de komende dagen zijn vol, sorry. "
+                     f"Wil je toch snel iemand spreken? {central_contact(municipality).capitalize()}.")
+            return {"callback_moment": "vol"}
+        reason = ("Dat moment is al vol of valt buiten de beltijden."
+                  if wanted is not None or _looks_like_moment(text) else "Dat moment begrijp ik niet goed.")
+        dispatcher.utter_message(text=f"{reason} Kies een van deze momenten, of typ een andere dag.",
+                                 buttons=slot_buttons(free))
+        return {"callback_moment": None}
+
+
+def _looks_like_moment(text: str) -> bool:
+    from actions.moments import parse_preference
+
+    return parse_preference(text, common.now()).understood
+
+
+class ActionCallbackDone(Action):
+    """Confirms the booking in words with its reference, or says what to do instead."""
+
+    def name(self) -> str:
+        return "action_callback_done"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        municipality, _known = common.municipality_of(tracker)
+        reference = tracker.get_slot("callback_reference")
+        if reference:
+            dispatcher.utter_message(
+                text=f"Afgesproken! We bellen je op {tracker.get_slot('callback_moment')} op "
+                     f"{tracker.get_slot('callback_phone')}. Je referentie is {reference}. Wil je de "
+                     f"afspraak annuleren? Typ dan \"annuleer {reference}\".")
+            dispatcher.utter_message(response="utter_ask_feedback")
+            return [SlotSet("callback_phone_tries", 0)]
+        draft_id = tracker.get_slot("callback_id")
+        if draft_id:
+            with session_scope() as session:
+                callbacks.discard_draft(session, draft_id)
+        if (tracker.get_slot("callback_phone_tries") or 0) >= MAX_PHONE_TRIES:
+            dispatcher.utter_message(
+                text=f"Het lukt helaas niet met dit nummer. Je kunt ons ook zelf bellen: "
+                     f"{central_contact(municipality)}. Of kies \"Praat met een mens\" in de chat.",
+                buttons=[{"title": "Praat met een mens", "payload": "/request_human"}])
+        return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("callback_phone_tries", 0)]
+
+
+class ActionCancelCallback(Action):
+    def name(self) -> str:
+        return "action_cancel_callback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        match = _REFERENCE.search(text.upper())
+        reference = f"{match.group(1)}-{match.group(2)}" if match else tracker.get_slot("callback_reference")
+        if not reference:
+            dispatcher.utter_message(
+                text="Welke afspraak wil je annuleren? Typ \"annuleer\" met je referentie, bijvoorbeeld "
+                     "\"annuleer K7Q-42\". Die staat in de bevestiging van je afspraak.")
+            return []
+        with session_scope() as session:
+            cancelled = callbacks.cancel(session, reference)
+            if cancelled is not None:
+                records.record_event(session, "callback_cancelled", cancelled.municipality)
+        if cancelled is None:
+            dispatcher.utter_message(
+                text=f"Ik vind geen open afspraak met referentie {reference}. Kijk of je de code goed hebt "
+                     f"getypt. Of vraag het aan een medewerker.",
+                buttons=[{"title": "Praat met een mens", "payload": "/request_human"}])
+            return []
+        dispatcher.utter_message(
+            text=f"Je terugbelafspraak {cancelled.reference} is geannuleerd. We bellen je niet. Je nummer "
+                 f"wissen we binnen {callbacks.retention_days()} dagen. Kan ik je nog ergens mee helpen?")
+        return [SlotSet(slot, None) for slot in FORM_SLOTS]

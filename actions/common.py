@@ -1,0 +1,125 @@
+"""What several actions need: the user's latest intent, yes/no answers, the municipality, the clock."""
+
+from __future__ import annotations
+
+import copy
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import FormValidationAction, Tracker
+
+from actions import municipalities
+from actions.yes_no import parse_yes_no
+from language.gemeenten import canonical, fold
+
+TIMEZONE = ZoneInfo("Europe/Amsterdam")
+SAFETY_INTENTS = ("safety_violence", "safety_suicide")
+# What the gemeente slot holds when the user would rather not say, or has no file of ours.
+UNKNOWN_MUNICIPALITY = "onbekend"
+DECLINE_WORDS = ("zeg ik liever niet", "liever niet", "wil ik niet zeggen", "geen idee", "weet ik niet",
+                 "maakt niet uit", "anoniem", "rather not")
+
+
+def now() -> datetime:
+    """Local Dutch time without tzinfo: opening hours and callback windows are local times."""
+    return datetime.now(TIMEZONE).replace(tzinfo=None)
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def yes_no(tracker: Tracker, value: Any) -> bool | None:
+    """A yes/no answer from a button (/affirm, /deny), the classifier, or the words themselves."""
+    intent = latest_intent(tracker)
+    text = tracker.latest_message.get("text") or (value if isinstance(value, str) else "")
+    parsed = parse_yes_no(text) if text and not text.startswith("/") else None
+    if parsed is not None:
+        return parsed
+    if intent in ("affirm", "feedback_positive"):
+        return True
+    if intent in ("deny", "feedback_negative"):
+        return False
+    return None
+
+
+def find_gemeente_in_text(text: str) -> str | None:
+    """The official name of a Dutch municipality, or a place in one of ours, named in the text."""
+    words = fold(text).replace(",", " ").replace(".", " ").replace("?", " ").replace("!", " ").split()
+    for size in (4, 3, 2, 1):
+        for start in range(len(words) - size + 1):
+            candidate = " ".join(words[start:start + size])
+            ours = municipalities.find(candidate)
+            if ours is not None:
+                return ours.name
+            official = canonical(candidate)
+            if official is not None:
+                return official
+    return None
+
+
+def gemeente_from_answer(text: str) -> str | None:
+    """The value for the gemeente slot from an answer: a name, UNKNOWN_MUNICIPALITY, or None (ask again)."""
+    if not text:
+        return None
+    found = find_gemeente_in_text(text)
+    if found:
+        return found
+    lowered = text.lower()
+    if text.strip() == "/deny" or any(words in lowered for words in DECLINE_WORDS):
+        return UNKNOWN_MUNICIPALITY
+    return None
+
+
+def municipality_of(tracker: Tracker) -> tuple[municipalities.Municipality, bool]:
+    """The municipality whose team and schemes apply, and whether it really is the user's own.
+
+    Without a file for the user's municipality the default team helps, and the bot says so.
+    """
+    name = tracker.get_slot("gemeente")
+    found = municipalities.find(name) if name and name != UNKNOWN_MUNICIPALITY else None
+    if found is not None:
+        return found, True
+    return municipalities.default_municipality(), False
+
+
+def had_safety_signal(tracker: Tracker) -> bool:
+    """Did the user say anything in this conversation that got a safety answer?"""
+    for event in tracker.events:
+        if event.get("event") == "user":
+            intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
+            if intent in SAFETY_INTENTS:
+                return True
+    return False
+
+
+def suicide_signal(tracker: Tracker) -> bool:
+    for event in tracker.events:
+        if event.get("event") == "user":
+            if (event.get("parse_data") or {}).get("intent", {}).get("name") == "safety_suicide":
+                return True
+    return False
+
+
+class FormValidation(FormValidationAction, ABC):
+    """A FormValidationAction that validates answers only.
+
+    A flow's start action clears the form's slots (SlotSet to None) so that a second run asks
+    everything again; rasa-sdk would pass those cleared slots to the validators as if they were
+    answers. Here they are left out.
+    """
+
+    @abstractmethod
+    def name(self) -> str:
+        """Abstract, so that rasa-sdk does not register this base class as an action."""
+
+    async def get_validation_events(self, dispatcher: Any, tracker: Tracker, domain: Any) -> list[dict]:
+        last_user = max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=-1)
+        answers_only = copy.copy(tracker)
+        answers_only.events = [
+            event for i, event in enumerate(tracker.events)
+            if not (i > last_user and event.get("event") == "slot" and event.get("value") is None)
+        ]
+        return await super().get_validation_events(dispatcher, answers_only, domain)

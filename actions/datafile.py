@@ -1,0 +1,47 @@
+"""Reading the reviewable data files (municipalities, facts, screening) with errors that name the
+file and the field, so that a non-programmer can fix a broken file from the message alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+REPO = Path(__file__).resolve().parent.parent
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def shown(path: Path) -> str:
+    """'data/municipalities/zwolle.yml' for our own files, the full path for others (tests)."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def dotted(loc: tuple, raw: dict[str, Any]) -> str:
+    """pydantic's error location as a dotted field path ('' for a check on the whole file)."""
+    return ".".join(str(part) for part in loc if part != "__root__")
+
+
+def load_model(path: Path, model: type[Model], error: type[ValueError],
+               field_path: Callable[[tuple, dict[str, Any]], str] = dotted) -> Model:
+    """The file parsed into `model`; `error` with one 'file: field: problem' line per problem."""
+    name = shown(path)
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as problem:
+        raise error(f"{name}: cannot read the file: {problem}") from problem
+    if not isinstance(raw, dict):
+        raise error(f"{name}: expected a mapping of fields at the top level")
+    try:
+        return model.parse_obj(raw)
+    except ValidationError as problem:
+        lines = []
+        for item in problem.errors():
+            where = field_path(item["loc"], raw)
+            lines.append(f"{name}: {where}: {item['msg']}" if where else f"{name}: {item['msg']}")
+        raise error("\n".join(lines)) from None

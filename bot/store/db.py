@@ -1,0 +1,122 @@
+"""Connections to the project's own database: SQLite on one machine, PostgreSQL in production.
+
+SQLite is shared by the action server and the gateway, so it runs in WAL mode with a busy timeout,
+and every transaction starts with BEGIN IMMEDIATE: writers queue up instead of failing halfway.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+REPO = Path(__file__).resolve().parents[2]
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 15_000
+# Any constant: serialises migrations of processes that start at the same moment on PostgreSQL.
+_MIGRATION_LOCK = 0x5C4E1D
+
+_engines: dict[str, Engine] = {}
+_sessions: dict[str, sessionmaker] = {}
+_lock = threading.Lock()
+
+
+def database_url() -> str:
+    """`DATABASE_URL`, or a SQLite file in `<repo>/var/` for one-machine use."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        # Hosting platforms hand out postgres://, which SQLAlchemy 1.4 no longer accepts.
+        return "postgresql://" + url[len("postgres://"):] if url.startswith("postgres://") else url
+    (REPO / "var").mkdir(exist_ok=True)
+    return f"sqlite:///{REPO / 'var' / 'scheidingspunt.db'}"
+
+
+def _prepare_sqlite(engine: Engine, in_memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not in_memory and cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the file
+        cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, and much faster
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        # Take the write lock up front: a deferred transaction that read first could not write later
+        # (SQLITE_BUSY_SNAPSHOT) once another process has written in between.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def engine(url: str | None = None) -> Engine:
+    """One engine per URL for the whole process."""
+    url = url or database_url()
+    with _lock:
+        if url not in _engines:
+            parsed = make_url(url)
+            if parsed.get_backend_name() == "sqlite":
+                created = create_engine(url, future=True, connect_args={"check_same_thread": False})
+                _prepare_sqlite(created, in_memory=parsed.database in (None, "", ":memory:"))
+            else:
+                created = create_engine(url, future=True, pool_pre_ping=True)
+            _engines[url] = created
+            _sessions[url] = sessionmaker(bind=created, future=True, expire_on_commit=False)
+        return _engines[url]
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, and processes that fork)."""
+    with _lock:
+        for created in _engines.values():
+            created.dispose()
+        _engines.clear()
+        _sessions.clear()
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session whose work is committed at the end of the block, or rolled back on an error.
+
+    Objects stay readable after the block (expire_on_commit=False).
+    """
+    url = url or database_url()
+    engine(url)
+    session = _sessions[url]()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic's configuration, built in code: it works from any working directory."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # ConfigParser interpolation: a '%' in a password must be doubled.
+    config.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))
+    return config
+
+
+def migrate(url: str | None = None) -> None:
+    """Bring the database to the newest schema (`alembic upgrade head`)."""
+    url = url or database_url()
+    config = alembic_config(url)
+    with engine(url).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

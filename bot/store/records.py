@@ -1,0 +1,145 @@
+"""What the conversation leaves behind: hand-over requests, outcomes, feedback, anonymous events.
+
+Outcomes hold results only (a level, domain and scheme keys), never what the parent typed;
+a feedback comment is redacted before it is stored. `erase_conversation` removes it all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.store.callbacks import release_place
+from bot.store.models import (
+    CONVERSATION_TABLES,
+    SCREENING_LEVELS,
+    Callback,
+    Event,
+    ExpertAvailability,
+    Feedback,
+    HandoffRequest,
+    SchemesOutcome,
+    ScreeningOutcome,
+    utcnow,
+)
+from privacy.redact import redact
+
+# Event kinds are identifiers ('faq_answered'): a free text here could carry personal data.
+_EVENT_KIND = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+COMMENT_MAX_CHARS = 2000
+
+
+def request_handoff(
+    session: Session, *, conversation_id: str, municipality: str, topic: str | None, reason: str | None,
+    screening_level: str | None, screening_domains: Iterable[str] | None, channel: str | None = None,
+) -> HandoffRequest:
+    """A parent asks for a person; the gateway and the console take it from here."""
+    request = HandoffRequest(
+        conversation_id=conversation_id, channel=channel, municipality=municipality, topic=topic,
+        reason=reason, screening_level=screening_level,
+        screening_domains=list(screening_domains or []), status="waiting",
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
+def set_expert_availability(session: Session, municipality: str, role: str, title: str,
+                            available: bool) -> ExpertAvailability:
+    """Create or update one expert role's availability (the console's switch)."""
+    row = session.execute(
+        select(ExpertAvailability).where(
+            ExpertAvailability.municipality == municipality,
+            ExpertAvailability.role == role,
+            ExpertAvailability.title == title,
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        row = ExpertAvailability(municipality=municipality, role=role, title=title)
+        session.add(row)
+    row.available, row.updated_at = available, utcnow()
+    session.flush()
+    return row
+
+
+def available_experts(session: Session, municipality: str) -> list[ExpertAvailability]:
+    """The expert roles of a municipality that are available now."""
+    return list(
+        session.execute(
+            select(ExpertAvailability)
+            .where(ExpertAvailability.municipality == municipality, ExpertAvailability.available.is_(True))
+            .order_by(ExpertAvailability.role, ExpertAvailability.title)
+        ).scalars()
+    )
+
+
+def record_screening(session: Session, *, conversation_id: str, municipality: str, level: str,
+                     domains: Iterable[str]) -> ScreeningOutcome:
+    if level not in SCREENING_LEVELS:
+        raise ValueError(f"screening level must be one of {', '.join(SCREENING_LEVELS)}, not {level!r}")
+    outcome = ScreeningOutcome(conversation_id=conversation_id, municipality=municipality, level=level,
+                               domains=list(domains))
+    session.add(outcome)
+    session.flush()
+    return outcome
+
+
+def latest_screening(session: Session, conversation_id: str) -> ScreeningOutcome | None:
+    return session.execute(
+        select(ScreeningOutcome)
+        .where(ScreeningOutcome.conversation_id == conversation_id)
+        .order_by(ScreeningOutcome.created_at.desc(), ScreeningOutcome.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def record_schemes(session: Session, *, conversation_id: str, municipality: str,
+                   schemes: Iterable[str]) -> SchemesOutcome:
+    outcome = SchemesOutcome(conversation_id=conversation_id, municipality=municipality,
+                             schemes=list(schemes))
+    session.add(outcome)
+    session.flush()
+    return outcome
+
+
+def record_feedback(session: Session, *, conversation_id: str, context: str, helpful: bool,
+                    comment: str | None = None) -> Feedback:
+    """Store a thumbs up/down; the comment loses phone numbers, e-mail addresses, IBANs and BSNs."""
+    cleaned = redact(comment.strip())[:COMMENT_MAX_CHARS] if comment and comment.strip() else None
+    feedback = Feedback(conversation_id=conversation_id, context=context, helpful=helpful, comment=cleaned)
+    session.add(feedback)
+    session.flush()
+    return feedback
+
+
+def record_event(session: Session, kind: str, municipality: str | None = None) -> Event:
+    """Count one anonymous event for the monitoring figures."""
+    if not _EVENT_KIND.match(kind or ""):
+        raise ValueError(f"event kind must be a lower-case identifier such as 'faq_answered', not {kind!r}")
+    event = Event(kind=kind, municipality=municipality)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def erase_conversation(session: Session, conversation_id: str) -> int:
+    """Delete every row of this conversation (callbacks included); returns how many rows went.
+
+    Places held by its pending callbacks are given back first. Events hold no conversation id.
+    """
+    pending = session.execute(
+        select(Callback).where(Callback.conversation_id == conversation_id, Callback.status == "pending")
+        .with_for_update()
+    ).scalars().all()
+    for callback in pending:
+        release_place(session, callback)
+    deleted = 0
+    for model in CONVERSATION_TABLES:
+        deleted += session.execute(
+            delete(model).where(model.conversation_id == conversation_id)
+            .execution_options(synchronize_session="evaluate")  # loaded objects become deleted too
+        ).rowcount
+    return deleted
