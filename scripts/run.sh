@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 RASA_PORT="${RASA_PORT:-5005}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 MODEL="${MODEL:-models/scheidingspunt.tar.gz}"
 mkdir -p var
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
@@ -33,10 +34,15 @@ trap stop INT TERM EXIT
 
 .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" &
 pids+=($!)
+# Rasa's HTTP API is on (the gateway hands conversations back through it), behind a token.
+export RASA_TOKEN="${RASA_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(24))')}"
 .venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" --endpoints endpoints.yml \
-  --credentials credentials.yml --cors "*" &
+  --credentials credentials.yml --cors "*" --enable-api --auth-token "$RASA_TOKEN" &
+pids+=($!)
+# The gateway: web chat (socket.io) and Telegram (when TELEGRAM_TOKEN is set) in front of Rasa.
+RASA_URL="http://127.0.0.1:${RASA_PORT}" GATEWAY_PORT="$GATEWAY_PORT" .venv/bin/python -m bot.gateway &
 pids+=($!)
 
-echo "Scheidingspunt starting: Rasa on http://localhost:${RASA_PORT}, actions on :${ACTIONS_PORT}"
+echo "Scheidingspunt starting: gateway on http://localhost:${GATEWAY_PORT}, Rasa on :${RASA_PORT}, actions on :${ACTIONS_PORT}"
 # Stop everything as soon as either process ends.
 wait -n

@@ -12,7 +12,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 RASA = Path(sys.executable).parent / "rasa"
-ACTIONS_SOURCE = "\n".join(p.read_text() for p in (REPO / "actions").glob("*.py"))
+# Responses sent by custom actions, or by the gateway through Rasa's API.
+ACTIONS_SOURCE = "\n".join(p.read_text() for folder in ("actions", "bot/gateway")
+                           for p in (REPO / folder).glob("*.py"))
 FORM_SLOTS = {slot for form in yaml.safe_load((REPO / "domain.yml").read_text())["forms"].values()
               for slot in form["required_slots"]}
 

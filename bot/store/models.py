@@ -215,4 +215,47 @@ class Event(Base):
 
 
 # Tables whose rows belong to one conversation (erase_conversation deletes from all of them).
-CONVERSATION_TABLES = (HandoffRequest, Callback, CallbackDraft, ScreeningOutcome, SchemesOutcome, Feedback)
+CONVERSATION_MODES = ("bot", "human")
+LIVE_AUTHORS = ("user", "expert", "system")
+
+
+class Conversation(Base):
+    """A conversation as the gateway sees it: where to deliver, and who answers (bot or human).
+
+    `id` is Rasa's sender id, derived from the channel address with a secret (bot/gateway/router.py),
+    so Rasa's tracker never holds a Telegram chat id. The address is needed to deliver an expert's
+    messages and is erased with the conversation.
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("channel", "address"),
+        CheckConstraint(f"mode IN ({_in(CONVERSATION_MODES)})", name="mode"),
+    )
+
+    id = Column(String(CONVERSATION_ID), primary_key=True)
+    channel = Column(String(16), nullable=False)
+    address = Column(String(128), nullable=False)
+    mode = Column(String(8), nullable=False, default="bot")
+    handoff_id = Column(String(32), nullable=True)
+    mode_since = Column(UTCDateTime, nullable=False, default=utcnow)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class LiveMessage(Base):
+    """A message of the live chat with an expert (HUMAN mode); redacted like the tracker store."""
+
+    __tablename__ = "live_messages"
+    __table_args__ = (CheckConstraint(f"author IN ({_in(LIVE_AUTHORS)})", name="author"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(CONVERSATION_ID), nullable=False, index=True)
+    author = Column(String(8), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+# Every table with a conversation_id: erased together when a user deletes the conversation.
+CONVERSATION_TABLES = (HandoffRequest, Callback, CallbackDraft, ScreeningOutcome, SchemesOutcome, Feedback,
+                       LiveMessage)

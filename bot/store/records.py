@@ -17,6 +17,7 @@ from bot.store.models import (
     CONVERSATION_TABLES,
     SCREENING_LEVELS,
     Callback,
+    Conversation,
     Event,
     ExpertAvailability,
     Feedback,
@@ -136,7 +137,7 @@ def erase_conversation(session: Session, conversation_id: str) -> int:
     ).scalars().all()
     for callback in pending:
         release_place(session, callback)
-    deleted = 0
+    deleted = session.execute(delete(Conversation).where(Conversation.id == conversation_id)).rowcount
     for model in CONVERSATION_TABLES:
         deleted += session.execute(
             delete(model).where(model.conversation_id == conversation_id)

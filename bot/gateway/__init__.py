@@ -1,0 +1,1 @@
+"""The gateway: one asyncio service between the channels (web chat, Telegram) and Rasa."""

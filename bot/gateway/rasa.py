@@ -1,0 +1,49 @@
+"""The gateway's asynchronous client for Rasa: the REST channel, and the HTTP API (with a token)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import httpx
+
+
+@dataclass
+class AsyncRasa:
+    url: str
+    token: str | None = None
+    timeout: float = 30.0
+    _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            # One connection pool for all conversations; Rasa runs on this machine or nearby.
+            self._client = httpx.AsyncClient(base_url=self.url, timeout=self.timeout,
+                                             limits=httpx.Limits(max_connections=64))
+        return self._client
+
+    async def send(self, sender: str, text: str) -> list[dict]:
+        """A user message through the REST channel; the bot's replies (text, buttons, custom, image)."""
+        response = await self._http().post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
+        response.raise_for_status()
+        return response.json() or []
+
+    async def execute(self, sender: str, action: str) -> list[dict]:
+        """Run an action in a conversation (HTTP API); returns the messages it sent."""
+        response = await self._http().post(
+            f"/conversations/{quote(sender, safe='')}/execute",
+            params={"token": self.token}, json={"name": action},
+        )
+        response.raise_for_status()
+        return response.json().get("messages", [])
+
+    async def tracker(self, sender: str) -> dict:
+        response = await self._http().get(f"/conversations/{quote(sender, safe='')}/tracker",
+                                          params={"token": self.token})
+        response.raise_for_status()
+        return response.json()
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

@@ -1,0 +1,307 @@
+"""The router: per conversation BOT mode (messages go to Rasa) or HUMAN mode (to the expert).
+
+The mode lives in the database, so a restart loses nothing: waiting hand-overs get their timeout
+back on start-up (`recover`). A hand-over starts when a Rasa reply carries the custom message
+`{"handoff": {"id": ..., "reason": ...}}` from action_handoff; it ends when the expert hands the
+conversation back, the parent says "terug naar de bot", or nobody takes it within the timeout
+(then the parent is offered a callback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+
+import httpx
+import yaml
+from sqlalchemy import func, select
+
+from bot.gateway.channels import Channel
+from bot.gateway.rasa import AsyncRasa
+from bot.store import records
+from bot.store.db import session_scope
+from bot.store.models import Conversation, HandoffRequest, LiveMessage
+from language import safety
+from language.normalize import clean
+from privacy.redact import redact
+
+log = logging.getLogger(__name__)
+
+TEXTS_FILE = Path(__file__).resolve().parents[2] / "data" / "gateway_texts.yml"
+MAX_MESSAGE_CHARS = 2000
+BOT, HUMAN = "bot", "human"
+CALLBACK_BUTTON = {"title": "Bel me terug", "payload": "/request_callback"}
+# Listeners (the expert console) hear about every live event: (conversation id, event dict).
+Listener = Callable[[str, dict], Awaitable[None]]
+
+
+@cache
+def texts() -> dict:
+    return yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8"))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Router:
+    def __init__(self, rasa: AsyncRasa, *, secret: str, handoff_timeout: float = 300.0) -> None:
+        self.rasa = rasa
+        self.secret = secret.encode()
+        self.handoff_timeout = handoff_timeout
+        self.channels: dict[str, Channel] = {}
+        self.listeners: list[Listener] = []
+        self._timers: dict[str, asyncio.Task] = {}
+        self._acknowledged: set[str] = set()  # waiting conversations already told "er komt zo iemand"
+
+    # --- wiring -----------------------------------------------------------------------------------
+
+    def register(self, channel: Channel) -> None:
+        self.channels[channel.name] = channel
+
+    def conversation_id(self, channel: str, address: str) -> str:
+        """Rasa's sender id: derived with a secret, so a Telegram chat id never reaches Rasa."""
+        digest = hmac.new(self.secret, f"{channel}:{address}".encode(), hashlib.sha256).hexdigest()
+        return f"{channel}-{digest[:32]}"
+
+    async def _store(self, function, *args):
+        # SQLAlchemy is synchronous: keep the event loop free for other conversations.
+        return await asyncio.to_thread(function, *args)
+
+    def _conversation(self, channel: str, address: str) -> Conversation:
+        conversation_id = self.conversation_id(channel, address)
+        with session_scope() as session:
+            found = session.get(Conversation, conversation_id)
+            if found is None:
+                found = Conversation(id=conversation_id, channel=channel, address=address, mode=BOT)
+                session.add(found)
+            return found
+
+    async def _deliver(self, conversation: Conversation, messages: list[dict]) -> None:
+        channel = self.channels.get(conversation.channel)
+        if channel is not None and messages:
+            await channel.deliver(conversation.address, messages)
+
+    async def _notify(self, conversation_id: str, event: dict) -> None:
+        for listener in list(self.listeners):
+            try:
+                await listener(conversation_id, event)
+            except Exception:  # noqa: BLE001 - one broken console must not stop the chat
+                log.exception("router: listener failed")
+
+    # --- messages from a parent -------------------------------------------------------------------
+
+    async def from_user(self, channel: str, address: str, text: str) -> None:
+        conversation = await self._store(self._conversation, channel, address)
+        text = clean(text)
+        if len(text) > MAX_MESSAGE_CHARS:
+            await self._deliver(conversation, [{"text": texts()["too_long"].format(limit=MAX_MESSAGE_CHARS)}])
+            return
+        if conversation.mode == HUMAN:
+            await self._to_expert(conversation, text)
+            return
+        await self._to_bot(conversation, text)
+
+    async def _to_bot(self, conversation: Conversation, text: str) -> None:
+        channel = self.channels.get(conversation.channel)
+        if channel is not None:
+            await channel.typing(conversation.address)
+        try:
+            replies = await self.rasa.send(conversation.id, text)
+        except (httpx.HTTPError, ValueError):
+            log.exception("router: Rasa did not answer")
+            replies = self._without_rasa(text)
+        handoff = next((r["custom"]["handoff"] for r in replies
+                        if isinstance(r.get("custom"), dict) and "handoff" in r["custom"]), None)
+        # The hand-over message is for the gateway, not for the parent's screen.
+        await self._deliver(conversation, [r for r in replies if "handoff" not in (r.get("custom") or {})])
+        if handoff:
+            await self._start_handoff(conversation, handoff)
+
+    @staticmethod
+    def _without_rasa(text: str) -> list[dict]:
+        """Rasa unreachable: a friendly message; a safety signal still gets the helplines."""
+        signal = safety.load().detect(text)
+        if signal == safety.SUICIDE:
+            return [{"text": "Praat er nu over met 113 Zelfmoordpreventie: bel 113 of 0800-0113, of chat op "
+                             "113.nl. Dag en nacht, anoniem. Bij direct gevaar: bel 112."}]
+        return [{"text": texts()["unavailable"]}]
+
+    async def _to_expert(self, conversation: Conversation, text: str) -> None:
+        if text.strip().lower() in texts()["back_to_bot"]:
+            await self.leave_queue(conversation.id)
+            return
+        stored = redact(text)
+        await self._store(self._add_live, conversation.id, "user", stored)
+        await self._notify(conversation.id, {"type": "message", "author": "user", "text": stored})
+        if conversation.id not in self._acknowledged and await self._store(self._waiting, conversation):
+            self._acknowledged.add(conversation.id)
+            await self._deliver(conversation, [{"text": texts()["waiting_ack"]}])
+
+    @staticmethod
+    def _add_live(conversation_id: str, author: str, text: str) -> None:
+        with session_scope() as session:
+            session.add(LiveMessage(conversation_id=conversation_id, author=author, text=text))
+
+    @staticmethod
+    def _waiting(conversation: Conversation) -> bool:
+        with session_scope() as session:
+            handoff_id = conversation.handoff_id
+            request = session.get(HandoffRequest, handoff_id) if handoff_id else None
+            return request is not None and request.status == "waiting"
+
+    # --- the hand-over ----------------------------------------------------------------------------
+
+    async def _start_handoff(self, conversation: Conversation, handoff: dict) -> None:
+        position = await self._store(self._enter_queue, conversation.id, str(handoff.get("id")))
+        self._schedule_timeout(conversation.id, self.handoff_timeout)
+        await self._deliver(conversation, [{"text": texts()["queued"].format(position=position)}])
+        await self._notify(conversation.id, {"type": "queued", "handoff_id": handoff.get("id")})
+
+    @staticmethod
+    def _enter_queue(conversation_id: str, handoff_id: str) -> int:
+        with session_scope() as session:
+            conversation = session.get(Conversation, conversation_id)
+            conversation.mode, conversation.handoff_id = HUMAN, handoff_id
+            conversation.mode_since = conversation.updated_at = utcnow()
+            request = session.get(HandoffRequest, handoff_id)
+            if request is not None and request.channel is None:
+                request.channel = conversation.channel
+            created = request.created_at if request is not None else utcnow()
+            return session.execute(
+                select(func.count()).select_from(HandoffRequest)
+                .where(HandoffRequest.status == "waiting", HandoffRequest.created_at <= created)
+            ).scalar_one() or 1
+
+    def _schedule_timeout(self, conversation_id: str, seconds: float) -> None:
+        self._cancel_timeout(conversation_id)
+        self._timers[conversation_id] = asyncio.get_running_loop().create_task(
+            self._expire_later(conversation_id, max(0.0, seconds)))
+
+    def _cancel_timeout(self, conversation_id: str) -> None:
+        timer = self._timers.pop(conversation_id, None)
+        if timer is not None and timer is not asyncio.current_task():
+            timer.cancel()
+
+    async def _expire_later(self, conversation_id: str, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        conversation = await self._store(self._end_handoff, conversation_id, "waiting", "expired")
+        self._timers.pop(conversation_id, None)
+        if conversation is None:
+            return  # taken or ended meanwhile
+        minutes = max(1, round(self.handoff_timeout / 60))
+        await self._deliver(conversation, [{"text": texts()["expired"].format(minutes=minutes),
+                                            "buttons": [CALLBACK_BUTTON]}])
+        await self._notify(conversation_id, {"type": "expired"})
+
+    @staticmethod
+    def _end_handoff(conversation_id: str, from_status: str | None, to_status: str) -> Conversation | None:
+        """Back to BOT mode; the hand-over request moves to `to_status` (only from `from_status`)."""
+        with session_scope() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None or conversation.mode != HUMAN:
+                return None
+            handoff_id = conversation.handoff_id
+            request = session.get(HandoffRequest, handoff_id) if handoff_id else None
+            if request is not None:
+                if from_status and request.status != from_status:
+                    return None
+                request.status, request.closed_at = to_status, utcnow()
+            conversation.mode, conversation.handoff_id = BOT, None
+            conversation.mode_since = conversation.updated_at = utcnow()
+            return conversation
+
+    async def leave_queue(self, conversation_id: str) -> None:
+        """The parent goes back to the bot ("terug naar de bot")."""
+        self._cancel_timeout(conversation_id)
+        self._acknowledged.discard(conversation_id)
+        conversation = await self._store(self._end_handoff, conversation_id, None, "cancelled")
+        if conversation is not None:
+            await self._deliver(conversation, [{"text": texts()["left_queue"]}])
+            await self._notify(conversation_id, {"type": "left"})
+
+    async def expert_took(self, conversation_id: str) -> None:
+        """Called by the console once its conditional update made this expert the taker."""
+        self._cancel_timeout(conversation_id)
+        self._acknowledged.discard(conversation_id)
+        conversation = await self._store(self._get, conversation_id)
+        if conversation is not None:
+            await self._deliver(conversation, [{"text": texts()["expert_joined"], "from": "expert"}])
+
+    async def from_expert(self, conversation_id: str, text: str) -> None:
+        conversation = await self._store(self._get, conversation_id)
+        if conversation is None or conversation.mode != HUMAN:
+            return
+        stored = redact(clean(text))
+        await self._store(self._add_live, conversation_id, "expert", stored)
+        await self._deliver(conversation, [{"text": clean(text), "from": "expert"}])
+        await self._notify(conversation_id, {"type": "message", "author": "expert", "text": stored})
+
+    async def hand_back(self, conversation_id: str) -> None:
+        """The expert hands the conversation back: the bot says so and takes over again."""
+        self._cancel_timeout(conversation_id)
+        conversation = await self._store(self._end_handoff, conversation_id, None, "closed")
+        if conversation is None:
+            return
+        try:
+            # Through Rasa's API, so that the conversation's history has the hand-back too.
+            messages = await self.rasa.execute(conversation_id, "utter_back_to_bot")
+        except (httpx.HTTPError, ValueError):
+            log.exception("router: Rasa did not take the conversation back")
+            messages = [{"text": texts()["left_queue"]}]
+        await self._deliver(conversation, messages)
+        await self._notify(conversation_id, {"type": "handed_back"})
+
+    @staticmethod
+    def _get(conversation_id: str) -> Conversation | None:
+        with session_scope() as session:
+            return session.get(Conversation, conversation_id)
+
+    # --- start-up and erasing ---------------------------------------------------------------------
+
+    async def recover(self) -> int:
+        """After a restart: give every waiting hand-over the rest of its timeout."""
+        waiting = await self._store(self._waiting_since)
+        for conversation_id, since in waiting:
+            left = self.handoff_timeout - (utcnow() - since).total_seconds()
+            self._schedule_timeout(conversation_id, left)
+        return len(waiting)
+
+    @staticmethod
+    def _waiting_since() -> list[tuple[str, datetime]]:
+        with session_scope() as session:
+            rows = session.execute(
+                select(Conversation.id, Conversation.mode_since)
+                .join(HandoffRequest, HandoffRequest.id == Conversation.handoff_id)
+                .where(Conversation.mode == HUMAN, HandoffRequest.status == "waiting")
+            ).all()
+            return [(row[0], row[1]) for row in rows]
+
+    async def new_conversation(self, channel: str, address: str) -> None:
+        """"Nieuw gesprek": erase everything of this conversation, on Rasa's side too, and start fresh."""
+        conversation = await self._store(self._conversation, channel, address)
+        self._cancel_timeout(conversation.id)
+        self._acknowledged.discard(conversation.id)
+        try:
+            # action_delete_conversation erases the project's tables; the tracker store erases the events.
+            messages = await self.rasa.execute(conversation.id, "action_delete_conversation")
+        except (httpx.HTTPError, ValueError):
+            log.exception("router: Rasa could not erase a conversation")
+            await self._store(self._erase_own, conversation.id)
+            messages = [{"text": texts()["conversation_erased"]}]
+        await self._deliver(conversation, messages)
+
+    @staticmethod
+    def _erase_own(conversation_id: str) -> None:
+        with session_scope() as session:
+            records.erase_conversation(session, conversation_id)
+
+    async def close(self) -> None:
+        for conversation_id in list(self._timers):
+            self._cancel_timeout(conversation_id)

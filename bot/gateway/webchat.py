@@ -1,0 +1,104 @@
+"""Web chat over socket.io, speaking the protocol of Rasa's socketio channel.
+
+So the widely used `rasa-webchat` widget connects unchanged:
+  client `session_request` {session_id}  -> server `session_confirm` session_id
+  client `user_uttered` {message, session_id}
+  server `bot_uttered` {text, quick_replies: [{content_type, title, payload}]} / {attachment} / custom
+Our own widget speaks the same, plus `erase_session` ("Nieuw gesprek") and the `from` field on an
+expert's messages. Every session id is a room, so several tabs of one session all get the answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+import socketio
+
+from bot.gateway.router import Router
+
+log = logging.getLogger(__name__)
+
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def to_socketio(message: dict) -> dict:
+    """A Rasa REST message in the shape Rasa's socketio channel emits."""
+    if isinstance(message.get("custom"), dict):
+        return message["custom"]
+    out: dict[str, Any] = {}
+    if message.get("text"):
+        out["text"] = message["text"]
+    if message.get("buttons"):
+        out["quick_replies"] = [
+            {"content_type": "text", "title": b.get("title", ""), "payload": b.get("payload", "")}
+            for b in message["buttons"]
+        ]
+    if message.get("image"):
+        out["attachment"] = {"type": "image", "payload": {"src": message["image"]}}
+    if message.get("from"):
+        out["from"] = message["from"]
+    return out
+
+
+class WebChat:
+    name = "web"
+
+    def __init__(self, router: Router, *, cors_origins: list[str] | str = "*",
+                 ping_interval: float = 25, ping_timeout: float = 20) -> None:
+        self.router = router
+        self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=cors_origins,
+                                        ping_interval=ping_interval,
+                                        ping_timeout=ping_timeout, logger=False, engineio_logger=False)
+        self.sio.on("connect", self.on_connect)
+        self.sio.on("session_request", self.on_session_request)
+        self.sio.on("user_uttered", self.on_user_uttered)
+        self.sio.on("erase_session", self.on_erase_session)
+        router.register(self)
+
+    def attach(self, app) -> None:
+        self.sio.attach(app, socketio_path="socket.io")
+
+    async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> bool:
+        return True
+
+    async def _session_of(self, sid: str, data: Any) -> str | None:
+        session_id = data.get("session_id") if isinstance(data, dict) else None
+        if isinstance(session_id, str) and _SESSION_ID.match(session_id):
+            return session_id
+        saved = await self.sio.get_session(sid)
+        return saved.get("session_id")
+
+    async def on_session_request(self, sid: str, data: Any = None) -> None:
+        requested = data.get("session_id") if isinstance(data, dict) else None
+        # A reload keeps its session; anything that does not look like one of ours starts a new one.
+        valid = isinstance(requested, str) and _SESSION_ID.match(requested)
+        session_id = requested if valid else uuid.uuid4().hex
+        await self.sio.save_session(sid, {"session_id": session_id})
+        await self.sio.enter_room(sid, session_id)
+        await self.sio.emit("session_confirm", session_id, to=sid)
+
+    async def on_user_uttered(self, sid: str, data: Any = None) -> None:
+        session_id = await self._session_of(sid, data)
+        message = data.get("message") if isinstance(data, dict) else None
+        if session_id is None or not isinstance(message, str):
+            return
+        try:
+            await self.router.from_user(self.name, session_id, message)
+        except Exception:  # noqa: BLE001 - the parent gets a reply, never a stack trace
+            log.exception("webchat: message could not be handled")
+            await self.deliver(session_id, [{"text": "Er ging iets mis. Probeer het nog een keer."}])
+
+    async def on_erase_session(self, sid: str, data: Any = None) -> None:
+        session_id = await self._session_of(sid, data)
+        if session_id is not None:
+            await self.router.new_conversation(self.name, session_id)
+
+    async def deliver(self, address: str, messages: list[dict]) -> None:
+        for message in messages:
+            await self.sio.emit("bot_uttered", to_socketio(message), room=address)
+
+    async def typing(self, address: str) -> None:
+        await self.sio.emit("typing", {"typing": True}, room=address)

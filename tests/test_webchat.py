@@ -1,0 +1,114 @@
+"""The web chat speaks Rasa's socketio protocol (session_request/confirm, user_uttered, bot_uttered)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import socketio
+from aiohttp import web
+
+from bot.gateway.router import Router
+from bot.gateway.webchat import WebChat, to_socketio
+from bot.launcher import free_port
+from bot.store.db import migrate
+from tests.test_router import FakeRasa
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    migrate(url)
+    return url
+
+
+def replies(sender: str, text: str) -> list[dict]:
+    return [{"text": f"Je zei: {text}", "buttons": [{"title": "Ja", "payload": "/affirm"}]}]
+
+
+async def serve(rasa: FakeRasa) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    # A short ping interval: the test client long-polls, and closing waits for the current poll.
+    WebChat(Router(rasa, secret="s"), cors_origins="*", ping_interval=1,
+            ping_timeout=1).attach(app)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port, shutdown_timeout=0.5).start()
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def client(url: str, session_id: str | None) -> tuple[socketio.AsyncClient, asyncio.Queue, str]:
+    sio = socketio.AsyncClient()
+    received: asyncio.Queue = asyncio.Queue()
+    confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
+    sio.on("bot_uttered", lambda data: received.put_nowait(data))
+    sio.on("session_confirm", lambda sid: confirmed.set_result(sid) if not confirmed.done() else None)
+    # Long polling: python-engineio's websocket client needs a newer aiohttp than Rasa 3.6 allows.
+    await sio.connect(url, transports=["polling"], socketio_path="socket.io")
+    await sio.emit("session_request", {"session_id": session_id})
+    return sio, received, await asyncio.wait_for(confirmed, 5)
+
+
+def test_protocol_round_trip_and_session_kept_on_reconnect(store):
+    rasa = FakeRasa(replies)
+
+    async def scenario():
+        runner, url = await serve(rasa)
+        try:
+            sio, received, session_id = await client(url, None)
+            assert len(session_id) == 32
+            await sio.emit("user_uttered", {"message": "hoi <script>x</script>", "session_id": session_id})
+            answer = await asyncio.wait_for(received.get(), 5)
+            assert answer == {"text": "Je zei: hoi <script>x</script>",
+                              "quick_replies": [{"content_type": "text", "title": "Ja", "payload": "/affirm"}]}
+            await sio.disconnect()
+            # A page reload reconnects with the stored session id and keeps the conversation.
+            again, received, same = await client(url, session_id)
+            assert same == session_id
+            await again.emit("user_uttered", {"message": "nog een vraag", "session_id": session_id})
+            await asyncio.wait_for(received.get(), 5)
+            await again.disconnect()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(scenario())
+    assert len({sender for sender, _ in rasa.sent}) == 1  # one Rasa conversation across the reload
+
+
+def test_a_made_up_session_id_gets_a_fresh_one(store):
+    async def scenario():
+        runner, url = await serve(FakeRasa(replies))
+        try:
+            sio, _, session_id = await client(url, "../../etc/passwd")
+            await sio.disconnect()
+            return session_id
+        finally:
+            await runner.cleanup()
+
+    assert asyncio.run(scenario()) != "../../etc/passwd"
+
+
+def test_erase_session_asks_rasa_to_delete(store):
+    rasa = FakeRasa(replies)
+
+    async def scenario():
+        runner, url = await serve(rasa)
+        try:
+            sio, received, session_id = await client(url, None)
+            await sio.emit("erase_session", {"session_id": session_id})
+            await asyncio.wait_for(received.get(), 5)
+            await sio.disconnect()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(scenario())
+    assert [action for _, action in rasa.executed] == ["action_delete_conversation"]
+
+
+def test_message_shapes():
+    assert to_socketio({"custom": {"handoff": {"id": "x"}}}) == {"handoff": {"id": "x"}}
+    assert to_socketio({"image": "https://example.org/a.png"}) == {
+        "attachment": {"type": "image", "payload": {"src": "https://example.org/a.png"}}}
+    assert to_socketio({"text": "Hoi", "from": "expert"}) == {"text": "Hoi", "from": "expert"}
