@@ -32,3 +32,14 @@ def trained_model() -> Path:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run the suite with `make test`, which trains it first")
     return MODEL
+
+
+@pytest.fixture
+def sqlite_store(tmp_path, monkeypatch) -> str:
+    """The project's own store on a fresh SQLite file, as DATABASE_URL (what the code reads)."""
+    from bot.store.db import migrate
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    migrate(url)
+    return url

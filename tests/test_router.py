@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.gateway.router import Router, texts
 from bot.store import records
-from bot.store.db import migrate, session_scope
+from bot.store.db import session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
 
 SECRET = "test-secret"
@@ -54,11 +54,8 @@ class FakeChannel:
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    migrate(url)
-    return url
+def store(sqlite_store):
+    return sqlite_store
 
 
 def handoff_replies(sender: str, text: str) -> list[dict]:

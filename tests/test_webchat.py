@@ -11,16 +11,12 @@ from aiohttp import web
 from bot.gateway.router import Router
 from bot.gateway.webchat import WebChat, to_socketio
 from bot.launcher import free_port
-from bot.store.db import migrate
 from tests.test_router import FakeRasa
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    migrate(url)
-    return url
+def store(sqlite_store):
+    return sqlite_store
 
 
 def replies(sender: str, text: str) -> list[dict]:
