@@ -42,3 +42,8 @@ def assistant(trained_model, tmp_path_factory):
     # An action that crashed shows up here even when the user got a friendly reply.
     actions_log = processes.log("actions").read_text()
     assert "Traceback" not in actions_log, actions_log[-3000:]
+    # The tests type phone numbers and e-mail addresses; no log may hold them.
+    for name in ("actions", "rasa", "startup"):
+        log = processes.log(name).read_text()
+        for personal in ("12345678", "1234 5678", "0612345678", "@example"):
+            assert personal not in log, f"{personal!r} in the {name} log"
