@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import common, municipalities
 from actions.gemeente_slot import GemeenteValidation
-from actions.moments import Slot, choose_slot, next_free_slots
+from actions.moments import Slot, choose_slot, next_free_slots, parse_preference
 from actions.opening_hours import describe_hours
 from actions.phone import parse_callback_phone, re_ask_text
 from bot.store import callbacks, records
@@ -152,8 +152,6 @@ class ValidateCallbackForm(GemeenteValidation, common.FormValidation):
 
 
 def _looks_like_moment(text: str) -> bool:
-    from actions.moments import parse_preference
-
     return parse_preference(text, common.now()).understood
 
 

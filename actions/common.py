@@ -85,22 +85,20 @@ def municipality_of(tracker: Tracker) -> tuple[municipalities.Municipality, bool
     return municipalities.default_municipality(), False
 
 
+def safety_signals(tracker: Tracker) -> set[str]:
+    """The safety intents the user's messages in this conversation got (violence, suicide)."""
+    return {
+        intent for event in tracker.events if event.get("event") == "user"
+        if (intent := (event.get("parse_data") or {}).get("intent", {}).get("name")) in SAFETY_INTENTS
+    }
+
+
 def had_safety_signal(tracker: Tracker) -> bool:
-    """Did the user say anything in this conversation that got a safety answer?"""
-    for event in tracker.events:
-        if event.get("event") == "user":
-            intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
-            if intent in SAFETY_INTENTS:
-                return True
-    return False
+    return bool(safety_signals(tracker))
 
 
 def suicide_signal(tracker: Tracker) -> bool:
-    for event in tracker.events:
-        if event.get("event") == "user":
-            if (event.get("parse_data") or {}).get("intent", {}).get("name") == "safety_suicide":
-                return True
-    return False
+    return "safety_suicide" in safety_signals(tracker)
 
 
 class FormValidation(FormValidationAction, ABC):
