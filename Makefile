@@ -30,6 +30,7 @@ run: $(MODEL)
 test: $(MODEL)
 	$(VENV)/bin/ruff check .
 	scripts/ensure_postgres.sh
+	scripts/ensure_chromium.sh
 	$(PY) -m pytest
 
 install: $(STAMP)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.assistant import assistant  # noqa: F401  (the running assistant, one per session)
+
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "scheidingspunt.tar.gz"
 PIPELINE = REPO / "build" / "nl_pipeline"

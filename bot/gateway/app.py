@@ -22,6 +22,7 @@ from bot.store.db import migrate
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def local_secret(path: Path = REPO / "var" / "gateway.secret") -> str:
@@ -63,6 +64,11 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def demo_page(request: web.Request) -> web.FileResponse:
+    """The demo municipality page with the widget embedded, so `make run` shows the chat at once."""
+    return web.FileResponse(STATIC / "demo.html")
+
+
 def build_app(settings: Settings, *, with_telegram: bool = True) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     rasa = AsyncRasa(settings.rasa_url, settings.rasa_token)
@@ -71,6 +77,9 @@ def build_app(settings: Settings, *, with_telegram: bool = True) -> web.Applicat
     webchat.attach(app)
     app["router"], app["webchat"], app["rasa"] = router, webchat, rasa
     app.router.add_get("/health", health)
+    # The embeddable widget (widget.js, css, vendored socket.io client) and the demo page.
+    app.router.add_static("/widget/", STATIC)
+    app.router.add_get("/", demo_page)
 
     async def on_startup(app: web.Application) -> None:
         migrate()

@@ -4,8 +4,9 @@ So the widely used `rasa-webchat` widget connects unchanged:
   client `session_request` {session_id}  -> server `session_confirm` session_id
   client `user_uttered` {message, session_id}
   server `bot_uttered` {text, quick_replies: [{content_type, title, payload}]} / {attachment} / custom
-Our own widget speaks the same, plus `erase_session` ("Nieuw gesprek") and the `from` field on an
-expert's messages. Every session id is a room, so several tabs of one session all get the answers.
+Our own widget (bot/gateway/static/widget.js) speaks the same, plus `erase_session` ("Nieuw
+gesprek"), the server's `typing` event and the `from` field on an expert's messages. Every
+session id is a room, so several tabs of one session all get the answers.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.gateway.app import Settings, build_app
 from bot.launcher import free_port
-from tests.conversation.conftest import TOKEN
+from tests.assistant import TOKEN
 
 
 @pytest.fixture

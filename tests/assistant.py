@@ -1,5 +1,8 @@
 """Start the trained assistant (Rasa server + action server) once per test session, on free
-ports and a throw-away SQLite tracker store, and talk to it over the REST channel."""
+ports and a throw-away SQLite tracker store, and talk to it over the REST channel.
+
+One instance serves the conversation tests and the browser tests (tests/conftest.py imports the
+fixture)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,429 @@
+/*
+ * Scheidingspunt web chat widget. Embed with one line:
+ *   <script src="https://chat.example.nl/widget/widget.js" data-gateway="https://chat.example.nl" defer></script>
+ * Optional: data-exit-url (where "Snel weg" goes), data-title (panel title).
+ *
+ * Vanilla JS, no build step. Message text is only ever set with textContent (never innerHTML):
+ * everything a bot, expert or user types is untrusted.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script || window.__scheidingspuntWidget) {
+    return;
+  }
+  window.__scheidingspuntWidget = true;
+
+  var MAX_LENGTH = 1000;
+  var MAX_KEPT = 200; // messages kept for a reload
+  var PREFIX = "scheidingspunt.";
+  var KEYS = { session: PREFIX + "session", transcript: PREFIX + "transcript", open: PREFIX + "open" };
+  // A URL in bot text; trailing punctuation is cut off below.
+  var URL_PATTERN = /https?:\/\/[^\s<>"']+/g;
+
+  var gateway = new URL(script.getAttribute("data-gateway") || "/", script.src || location.href);
+  var gatewayBase = gateway.href.replace(/\/+$/, "");
+  var exitUrl = script.getAttribute("data-exit-url") || gatewayBase + "/widget/neutral.html";
+  var title = script.getAttribute("data-title") || "Chat over scheiden en geld";
+
+  var socket = null;
+  var confirmed = false;
+  var outbox = []; // messages typed while not connected; sent after the next session_confirm
+  var eraseWanted = null; // a "Nieuw gesprek" asked for while not connected
+  var typingTimer = null;
+  var lastEscape = 0;
+  var ui = {};
+
+  // ---- storage (sessionStorage: gone when the tab closes) -------------------------------------
+
+  function load(key, fallback) {
+    try {
+      var raw = sessionStorage.getItem(key);
+      return raw === null ? fallback : JSON.parse(raw);
+    } catch (e) {
+      return fallback;
+    }
+  }
+
+  function save(key, value) {
+    try {
+      sessionStorage.setItem(key, JSON.stringify(value));
+    } catch (e) {
+      /* private mode or full storage: the chat still works, only without reload memory */
+    }
+  }
+
+  function wipeStorage() {
+    [window.sessionStorage, window.localStorage].forEach(function (store) {
+      try {
+        for (var i = store.length - 1; i >= 0; i--) {
+          var key = store.key(i);
+          if (key && key.indexOf(PREFIX) === 0) {
+            store.removeItem(key);
+          }
+        }
+      } catch (e) {
+        /* storage unavailable: nothing to wipe */
+      }
+    });
+  }
+
+  var transcript = load(KEYS.transcript, []);
+
+  // ---- DOM helpers -------------------------------------------------------------------------------
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      node.setAttribute(name, attrs[name]);
+    });
+    if (text !== undefined) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function safeHttpUrl(candidate) {
+    try {
+      var url = new URL(candidate);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /** Text with its http(s) links made clickable; every piece is a text node or a checked <a>. */
+  function linkify(parent, text) {
+    var last = 0;
+    text.replace(URL_PATTERN, function (match, offset) {
+      var link = match.replace(/[.,;:!?)\]]+$/, "");
+      var href = safeHttpUrl(link);
+      if (!href) {
+        return match;
+      }
+      parent.appendChild(document.createTextNode(text.slice(last, offset)));
+      var a = el("a", { href: href, target: "_blank", rel: "noopener noreferrer" }, link);
+      parent.appendChild(a);
+      last = offset + link.length;
+      return match;
+    });
+    parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  var SENDERS = { bot: "Assistent", expert: "Medewerker", user: "Jij" };
+
+  function renderMessage(entry) {
+    var item = el("div", { class: "sp-msg sp-msg--" + entry.who });
+    item.appendChild(el("span", { class: "sp-msg__sender" }, SENDERS[entry.who] || SENDERS.bot));
+    var body = el("p", { class: "sp-msg__text" });
+    if (entry.who === "user") {
+      body.textContent = entry.text;
+    } else {
+      linkify(body, entry.text || "");
+    }
+    if (entry.text) {
+      item.appendChild(body);
+    }
+    var src = entry.image && safeHttpUrl(entry.image);
+    if (src) {
+      item.appendChild(el("img", { class: "sp-msg__image", src: src, alt: "Afbeelding van de assistent" }));
+    }
+    ui.list.appendChild(item);
+  }
+
+  function renderQuickReplies(replies) {
+    ui.replies.textContent = "";
+    (replies || []).forEach(function (reply) {
+      var button = el("button", { type: "button", class: "sp-reply" }, String(reply.title || ""));
+      button.addEventListener("click", function () {
+        send(String(reply.payload || reply.title || ""), String(reply.title || ""));
+      });
+      ui.replies.appendChild(button);
+    });
+    ui.replies.hidden = !ui.replies.firstChild;
+  }
+
+  function scrollDown() {
+    ui.list.scrollTop = ui.list.scrollHeight;
+  }
+
+  function addEntry(entry) {
+    transcript.push(entry);
+    if (transcript.length > MAX_KEPT) {
+      transcript = transcript.slice(-MAX_KEPT); // keep sessionStorage small on very long chats
+    }
+    save(KEYS.transcript, transcript);
+    renderMessage(entry);
+    scrollDown();
+  }
+
+  function renderTranscript() {
+    ui.list.textContent = "";
+    transcript.forEach(renderMessage);
+    var last = transcript[transcript.length - 1];
+    renderQuickReplies(last && last.who !== "user" ? last.quick_replies : []);
+    scrollDown();
+  }
+
+  function setTyping(on) {
+    clearTimeout(typingTimer);
+    ui.typing.hidden = !on;
+    if (on) {
+      // Never spin forever when an answer got lost.
+      typingTimer = setTimeout(function () {
+        ui.typing.hidden = true;
+      }, 60000);
+    }
+  }
+
+  function setStatus(text) {
+    ui.status.textContent = text;
+    ui.status.hidden = !text;
+  }
+
+  // ---- socket.io -----------------------------------------------------------------------------------
+
+  function loadSocketIo(callback) {
+    if (window.io) {
+      callback();
+      return;
+    }
+    var tag = el("script", { src: gatewayBase + "/widget/vendor/socket.io.min.js" });
+    tag.onload = callback;
+    tag.onerror = function () {
+      setStatus("De chat kan nu niet laden. Probeer het later nog een keer.");
+    };
+    document.head.appendChild(tag);
+  }
+
+  function connect() {
+    if (socket) {
+      return;
+    }
+    setStatus("Verbinding maken…");
+    loadSocketIo(function () {
+      if (socket) {
+        return;
+      }
+      socket = window.io(gateway.origin, { path: gateway.pathname.replace(/\/+$/, "") + "/socket.io" });
+      socket.on("connect", function () {
+        socket.emit("session_request", { session_id: load(KEYS.session, null) });
+      });
+      socket.on("session_confirm", function (sessionId) {
+        if (typeof sessionId === "string") {
+          save(KEYS.session, sessionId);
+        }
+        confirmed = true;
+        setStatus("");
+        flush();
+      });
+      socket.on("disconnect", function () {
+        confirmed = false;
+        setStatus("Geen verbinding. We proberen het opnieuw…");
+      });
+      socket.on("typing", function () {
+        setTyping(true);
+      });
+      socket.on("bot_uttered", onBotUttered);
+    });
+  }
+
+  function onBotUttered(data) {
+    if (!data || typeof data !== "object") {
+      return;
+    }
+    setTyping(false);
+    var attachment = data.attachment && data.attachment.payload;
+    var entry = {
+      who: data.from === "expert" ? "expert" : "bot",
+      text: typeof data.text === "string" ? data.text : "",
+      quick_replies: Array.isArray(data.quick_replies) ? data.quick_replies : [],
+      image: attachment && typeof attachment.src === "string" ? attachment.src : null,
+    };
+    if (!entry.text && !entry.image && !entry.quick_replies.length) {
+      return;
+    }
+    addEntry(entry);
+    renderQuickReplies(entry.quick_replies);
+  }
+
+  function flush() {
+    if (eraseWanted && confirmed && socket && socket.connected) {
+      socket.emit("erase_session", { session_id: eraseWanted });
+      eraseWanted = null;
+    }
+    while (confirmed && socket && socket.connected && outbox.length) {
+      socket.emit("user_uttered", { message: outbox.shift(), session_id: load(KEYS.session, null) });
+    }
+  }
+
+  /** Send `payload` to the assistant; the chat shows `shown` (a quick reply's title) as the user's words. */
+  function send(payload, shown) {
+    payload = payload.trim().slice(0, MAX_LENGTH);
+    if (!payload) {
+      return;
+    }
+    addEntry({ who: "user", text: shown || payload });
+    renderQuickReplies([]);
+    setTyping(true);
+    outbox.push(payload);
+    connect();
+    flush();
+  }
+
+  // ---- actions -------------------------------------------------------------------------------------
+
+  function quickExit() {
+    wipeStorage();
+    location.replace(exitUrl);
+    try {
+      if (socket) {
+        socket.disconnect();
+      }
+    } catch (e) {
+      /* leaving anyway */
+    }
+  }
+
+  function newConversation() {
+    var sessionId = load(KEYS.session, null);
+    transcript = [];
+    save(KEYS.transcript, transcript);
+    outbox = [];
+    renderTranscript();
+    setTyping(false);
+    if (sessionId) {
+      eraseWanted = sessionId;
+      flush();
+    }
+    ui.input.focus();
+  }
+
+  function updateCounter() {
+    ui.counter.textContent = ui.input.value.length + "/" + MAX_LENGTH;
+  }
+
+  function setOpen(open) {
+    ui.panel.hidden = !open;
+    ui.launcher.setAttribute("aria-expanded", String(open));
+    save(KEYS.open, open);
+    if (open) {
+      connect();
+      ui.input.focus();
+    }
+  }
+
+  // ---- build ---------------------------------------------------------------------------------------
+
+  function build() {
+    var css = el("link", { rel: "stylesheet", href: gatewayBase + "/widget/widget.css" });
+    document.head.appendChild(css);
+
+    var root = el("div", { class: "sp-widget" });
+    ui.launcher = el("button", { type: "button", class: "sp-launcher", "aria-expanded": "false",
+      "aria-controls": "sp-panel" }, "Chat met ons");
+
+    ui.panel = el("div", { id: "sp-panel", class: "sp-panel", role: "dialog", "aria-modal": "false",
+      "aria-labelledby": "sp-title" });
+    ui.panel.hidden = true;
+
+    var header = el("div", { class: "sp-header" });
+    header.appendChild(el("h2", { id: "sp-title", class: "sp-title" }, title));
+    var exit = el("button", { type: "button", class: "sp-exit",
+      title: "Verlaat deze pagina meteen (of druk 2 keer op Esc)" }, "Snel weg");
+    var close = el("button", { type: "button", class: "sp-close", "aria-label": "Chat sluiten" }, "×");
+    header.appendChild(exit);
+    header.appendChild(close);
+
+    var notice = el("p", { class: "sp-notice" },
+      "Je chat anoniem. Typ geen naam, BSN of adres. Druk 2 keer op Esc of kies ‘Snel weg’ om meteen weg te gaan.");
+
+    ui.list = el("div", { class: "sp-messages", role: "log", "aria-live": "polite",
+      "aria-label": "Berichten", tabindex: "0" });
+    ui.replies = el("div", { class: "sp-replies", role: "group", "aria-label": "Kies een antwoord" });
+    ui.typing = el("p", { class: "sp-typing", role: "status" }, "Aan het typen…");
+    ui.typing.hidden = true;
+    ui.status = el("p", { class: "sp-status", role: "status" });
+    ui.status.hidden = true;
+
+    var form = el("form", { class: "sp-form" });
+    form.appendChild(el("label", { for: "sp-input", class: "sp-label" }, "Je bericht"));
+    ui.input = el("textarea", { id: "sp-input", class: "sp-input", rows: "2", maxlength: String(MAX_LENGTH),
+      "aria-describedby": "sp-counter" });
+    ui.counter = el("span", { id: "sp-counter", class: "sp-counter" });
+    var sendButton = el("button", { type: "submit", class: "sp-send" }, "Verstuur");
+    var row = el("div", { class: "sp-form__row" });
+    row.appendChild(ui.input);
+    row.appendChild(sendButton);
+    form.appendChild(row);
+    form.appendChild(ui.counter);
+
+    var actions = el("div", { class: "sp-actions" });
+    var human = el("button", { type: "button", class: "sp-secondary" }, "Praat met een mens");
+    var fresh = el("button", { type: "button", class: "sp-secondary" }, "Nieuw gesprek");
+    actions.appendChild(human);
+    actions.appendChild(fresh);
+
+    [header, notice, ui.status, ui.list, ui.replies, ui.typing, form, actions].forEach(function (part) {
+      ui.panel.appendChild(part);
+    });
+    root.appendChild(ui.panel);
+    root.appendChild(ui.launcher);
+    document.body.appendChild(root);
+
+    ui.launcher.addEventListener("click", function () {
+      setOpen(ui.panel.hidden);
+    });
+    close.addEventListener("click", function () {
+      setOpen(false);
+      ui.launcher.focus();
+    });
+    exit.addEventListener("click", quickExit);
+    human.addEventListener("click", function () {
+      send("/request_human", "Praat met een mens");
+    });
+    fresh.addEventListener("click", newConversation);
+    ui.input.addEventListener("input", updateCounter);
+    ui.input.addEventListener("keydown", function (event) {
+      // Enter sends, Shift+Enter makes a new line.
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit"));
+      }
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = ui.input.value;
+      ui.input.value = "";
+      updateCounter();
+      send(text);
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") {
+        return;
+      }
+      var now = Date.now();
+      if (now - lastEscape < 1500) {
+        quickExit();
+      }
+      lastEscape = now;
+    });
+
+    updateCounter();
+    renderTranscript();
+    // A reload keeps the conversation: reconnect with the same session and reopen the panel.
+    if (load(KEYS.open, false) || load(KEYS.session, null)) {
+      connect();
+    }
+    if (load(KEYS.open, false)) {
+      setOpen(true);
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", build);
+  } else {
+    build();
+  }
+})();

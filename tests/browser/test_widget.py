@@ -1,0 +1,279 @@
+"""The embeddable web chat widget in a real browser (Chromium via Playwright), on the demo page,
+through the gateway, against the real assistant."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.gateway.app import Settings, build_app
+from bot.launcher import free_port
+from tests.assistant import TOKEN
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip("Chromium is missing: run scripts/ensure_chromium.sh", allow_module_level=True)
+
+ANSWER_TIMEOUT = 60_000  # ms; the first answers of a fresh Rasa can be slow on a busy machine
+SESSION_KEY = "scheidingspunt.session"
+
+
+class Gateway:
+    """The gateway's aiohttp app on its own event loop in a background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = f"http://127.0.0.1:{settings.port}"
+        self.loop = asyncio.new_event_loop()
+        self.app: web.Application | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="gateway", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        runner: web.AppRunner | None = None
+        try:
+            self.app = build_app(self.settings, with_telegram=False)
+            runner = web.AppRunner(self.app)
+            self.loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, "127.0.0.1", self.settings.port, shutdown_timeout=0.5)
+            self.loop.run_until_complete(site.start())
+        except BaseException as error:  # noqa: B036 - handed to the test thread below
+            self._error = error
+            self._ready.set()
+            return
+        self._ready.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(runner.cleanup())
+        # socket.io's ping tasks outlive the runner; end them so nothing is destroyed while pending.
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.loop.close()
+
+    def start(self) -> None:
+        self._thread.start()
+        if not self._ready.wait(60):
+            raise RuntimeError("the gateway did not start")
+        if self._error is not None:
+            raise RuntimeError("the gateway did not start") from self._error
+
+    def call(self, coroutine) -> object:
+        """Run a coroutine on the gateway's loop (e.g. a message from an expert) and wait for it."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(30)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(15)
+
+
+@pytest.fixture(scope="module")
+def gateway(assistant) -> Iterator[Gateway]:
+    with pytest.MonkeyPatch.context() as patch:
+        # The same store as the action server, so the router sees what the actions recorded.
+        patch.setenv("DATABASE_URL", assistant.processes.database_url)
+        server = Gateway(Settings(port=free_port(), rasa_url=assistant.processes.url, rasa_token=TOKEN,
+                                  secret="t"))
+        server.start()
+        yield server
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, gateway):
+    context = browser.new_context(locale="nl-NL")
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(gateway.url + "/")
+    yield page
+    context.close()
+    assert dialogs == [], f"the page opened a dialog (script ran?): {dialogs}"
+
+
+def open_chat(page):
+    page.get_by_role("button", name="Chat met ons").click()
+    chat = page.get_by_role("dialog")
+    playwright_api.expect(chat).to_be_visible()
+    return chat
+
+
+def ask(page, text: str) -> None:
+    """Type as a parent does and wait for the assistant's next message."""
+    answers = page.locator(".sp-msg--bot")
+    before = answers.count()
+    page.get_by_label("Je bericht").fill(text)
+    page.get_by_role("button", name="Verstuur").click()
+    playwright_api.expect(answers).to_have_count(before + 1, timeout=ANSWER_TIMEOUT)
+
+
+def session_id(page) -> str | None:
+    return page.evaluate(f"() => JSON.parse(sessionStorage.getItem('{SESSION_KEY}'))")
+
+
+def test_a_parent_asks_a_question_and_gets_an_answer(page):
+    chat = open_chat(page)
+    playwright_api.expect(chat).to_contain_text("Je chat anoniem. Typ geen naam, BSN of adres.")
+    playwright_api.expect(chat.get_by_role("button", name="Snel weg")).to_be_visible()
+    ask(page, "hoe wordt kinderalimentatie berekend?")
+    playwright_api.expect(page.locator(".sp-msg--user")).to_have_text(
+        ["Jijhoe wordt kinderalimentatie berekend?"])
+    answer = page.locator(".sp-msg--bot .sp-msg__text").first.inner_text()
+    assert "alimentatie" in answer.lower()
+    playwright_api.expect(page.locator(".sp-typing")).to_be_hidden()
+
+
+def test_a_quick_reply_sends_its_payload_and_shows_its_title(page):
+    open_chat(page)
+    ask(page, "wat kan ik vragen?")
+    replies = page.locator(".sp-reply")
+    assert replies.count() >= 2
+    title = replies.first.inner_text()
+    answers = page.locator(".sp-msg--bot")
+    replies.first.click()
+    playwright_api.expect(page.locator(".sp-msg--user").last).to_have_text("Jij" + title)
+    playwright_api.expect(answers).to_have_count(2, timeout=ANSWER_TIMEOUT)
+    # A payload like "/intent{...}" is never shown to the parent.
+    assert "/" not in page.locator(".sp-msg--user").last.inner_text()
+
+
+def test_html_typed_by_a_parent_is_shown_as_text_never_as_html(page):
+    open_chat(page)
+    attack = "<img src=x onerror=alert(1)>"
+    ask(page, attack)
+    messages = page.locator(".sp-messages")
+    assert messages.locator("img").count() == 0
+    playwright_api.expect(page.locator(".sp-msg--user .sp-msg__text")).to_have_text([attack])
+
+
+def test_an_expert_message_shows_medewerker_and_only_safe_links(page, gateway):
+    open_chat(page)
+    ask(page, "hallo")
+    sid = session_id(page)
+    webchat = gateway.app["webchat"]
+    gateway.call(webchat.typing(sid))
+    playwright_api.expect(page.locator(".sp-typing")).to_be_visible()
+    text = "Kijk op https://www.example.nl/info. Niet op javascript:alert(1) <b>vet</b>"
+    gateway.call(webchat.deliver(sid, [{"text": text, "from": "expert"}]))
+    expert = page.locator(".sp-msg--expert")
+    playwright_api.expect(expert).to_have_count(1)
+    playwright_api.expect(page.locator(".sp-typing")).to_be_hidden()
+    playwright_api.expect(expert.locator(".sp-msg__sender")).to_have_text("Medewerker")
+    playwright_api.expect(expert.locator(".sp-msg__text")).to_have_text(text)
+    links = expert.locator("a")
+    playwright_api.expect(links).to_have_count(1)  # the javascript: text is not a link
+    assert links.get_attribute("href") == "https://www.example.nl/info"
+    assert links.get_attribute("target") == "_blank"
+    assert links.get_attribute("rel") == "noopener noreferrer"
+    assert expert.locator("b").count() == 0
+
+
+def test_a_reload_keeps_the_session_and_the_transcript(page):
+    open_chat(page)
+    ask(page, "hoe wordt kinderalimentatie berekend?")
+    before = page.locator(".sp-msg").all_inner_texts()
+    sid = session_id(page)
+    assert sid and re.fullmatch(r"[A-Za-z0-9_-]{8,64}", sid)
+    page.reload()
+    playwright_api.expect(page.get_by_role("dialog")).to_be_visible()  # it was open, so it opens again
+    playwright_api.expect(page.locator(".sp-msg")).to_have_count(len(before))
+    assert page.locator(".sp-msg").all_inner_texts() == before
+    assert session_id(page) == sid
+
+
+def test_new_conversation_clears_the_transcript(page):
+    open_chat(page)
+    ask(page, "hallo")
+    page.get_by_role("button", name="Nieuw gesprek").click()
+    # The server confirms the erase with a fresh message; the old ones are gone at once.
+    playwright_api.expect(page.locator(".sp-msg--user")).to_have_count(0)
+    stored = page.evaluate("() => JSON.parse(sessionStorage.getItem('scheidingspunt.transcript'))")
+    assert [entry for entry in stored if entry["who"] == "user"] == []
+
+
+def test_snel_weg_leaves_for_the_neutral_page_and_forgets_the_chat(page, gateway):
+    open_chat(page)
+    ask(page, "hallo")
+    assert page.evaluate("() => sessionStorage.length") > 0
+    history = page.evaluate("() => history.length")
+    page.get_by_role("button", name="Snel weg").click()
+    page.wait_for_url(gateway.url + "/widget/neutral.html")
+    assert page.evaluate("() => sessionStorage.length") == 0
+    assert page.evaluate("() => localStorage.length") == 0
+    assert "chat" not in page.content().lower()
+    # location.replace: the chat page is not in the history, so "back" cannot return to it.
+    assert page.evaluate("() => history.length") == history
+    page.go_back()
+    assert page.url != gateway.url + "/"
+
+
+def test_escape_twice_is_the_quick_exit_too(page, gateway):
+    open_chat(page)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    page.wait_for_url(gateway.url + "/widget/neutral.html")
+
+
+def test_the_counter_follows_the_input_up_to_1000(page):
+    open_chat(page)
+    counter = page.locator(".sp-counter")
+    playwright_api.expect(counter).to_have_text("0/1000")
+    box = page.get_by_label("Je bericht")
+    box.fill("hallo")
+    playwright_api.expect(counter).to_have_text("5/1000")
+    box.fill("a" * 1000)
+    playwright_api.expect(counter).to_have_text("1000/1000")
+    box.press("End")
+    box.press("b")  # one more than allowed is refused
+    playwright_api.expect(counter).to_have_text("1000/1000")
+    assert len(box.input_value()) == 1000
+
+
+def test_keyboard_only_opens_the_chat_and_sends(page):
+    launcher = page.get_by_role("button", name="Chat met ons")
+    for _ in range(20):  # tab through the page until the launcher has focus
+        page.keyboard.press("Tab")
+        if launcher.evaluate("element => element === document.activeElement"):
+            break
+    else:
+        pytest.fail("the launcher cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    box = page.get_by_label("Je bericht")
+    playwright_api.expect(box).to_be_focused()
+    page.keyboard.type("hallo")
+    page.keyboard.press("Enter")
+    playwright_api.expect(page.locator(".sp-msg--user .sp-msg__text")).to_have_text(["hallo"])
+    playwright_api.expect(page.locator(".sp-msg--bot")).to_have_count(1, timeout=ANSWER_TIMEOUT)
+
+
+def test_a_message_typed_without_connection_is_sent_when_it_comes_back(page):
+    # No connection to the gateway at first: socket.io keeps retrying by itself.
+    page.route("**/socket.io/**", lambda route: route.abort())
+    open_chat(page)
+    playwright_api.expect(page.locator(".sp-status")).to_contain_text("Verbinding maken")
+    page.get_by_label("Je bericht").fill("hoe wordt kinderalimentatie berekend?")
+    page.get_by_role("button", name="Verstuur").click()
+    playwright_api.expect(page.locator(".sp-msg--user")).to_have_count(1)
+    playwright_api.expect(page.locator(".sp-typing")).to_be_visible()
+    assert page.locator(".sp-msg--bot").count() == 0
+    page.unroute("**/socket.io/**")
+    playwright_api.expect(page.locator(".sp-msg--bot")).to_have_count(1, timeout=ANSWER_TIMEOUT)
+    playwright_api.expect(page.locator(".sp-status")).to_be_hidden()
+    assert "alimentatie" in page.locator(".sp-msg--bot").inner_text().lower()
