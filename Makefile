@@ -8,6 +8,7 @@ RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 PIPELINE := build/nl_pipeline/meta.json
 MODEL := models/scheidingspunt.tar.gz
+AXE := node_modules/axe-core/axe.min.js
 MODEL_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules data/stories -type f -name '*.yml' 2>/dev/null) $(PIPELINE)
 
 # No telemetry (the machine has no internet) and reproducible training.
@@ -27,7 +28,7 @@ help:
 run: $(MODEL)
 	scripts/run.sh
 
-test: $(MODEL)
+test: $(MODEL) $(AXE)
 	$(VENV)/bin/ruff check .
 	scripts/ensure_postgres.sh
 	scripts/ensure_chromium.sh
@@ -48,6 +49,11 @@ $(STAMP): requirements.txt scripts/find_python310.sh
 
 $(PIPELINE): $(STAMP) language/build_pipeline.py language/gemeenten.py language/entity_patterns.py data/gemeenten.yml
 	$(PY) -m language.build_pipeline build/nl_pipeline
+
+# axe-core for the accessibility check in the browser tests (pinned in package-lock.json).
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
 
 $(MODEL): $(STAMP) $(MODEL_INPUTS)
 	$(RASA) train --fixed-model-name scheidingspunt --out models

@@ -332,7 +332,9 @@
     header.appendChild(el("h2", { id: "sp-title", class: "sp-title" }, title));
     var exit = el("button", { type: "button", class: "sp-exit",
       title: "Verlaat deze pagina meteen (of druk 2 keer op Esc)" }, "Snel weg");
-    var close = el("button", { type: "button", class: "sp-close", "aria-label": "Chat sluiten" }, "×");
+    var close = el("button", { type: "button", class: "sp-close", "aria-label": "Chat sluiten" });
+    // The × is only a picture of "close": screen readers say the label instead.
+    close.appendChild(el("span", { "aria-hidden": "true" }, "×"));
     header.appendChild(exit);
     header.appendChild(close);
 
