@@ -27,6 +27,11 @@ def dotted(loc: tuple, raw: dict[str, Any]) -> str:
     return ".".join(str(part) for part in loc if part != "__root__")
 
 
+def used_twice(values: list[str]) -> list[str]:
+    """The values that occur more than once (for "keys must be unique" checks), sorted."""
+    return sorted({value for value in values if values.count(value) > 1})
+
+
 def load_model(path: Path, model: type[Model], error: type[ValueError],
                field_path: Callable[[tuple, dict[str, Any]], str] = dotted) -> Model:
     """The file parsed into `model`; `error` with one 'file: field: problem' line per problem."""

@@ -193,8 +193,7 @@ class Municipality(_Model):
 
     @validator("schemes")
     def _unique_scheme_keys(cls, schemes: list[Scheme]) -> list[Scheme]:
-        keys = [scheme.key for scheme in schemes]
-        doubles = sorted({key for key in keys if keys.count(key) > 1})
+        doubles = datafile.used_twice([scheme.key for scheme in schemes])
         if doubles:
             raise ValueError(f"scheme keys must be unique: {', '.join(doubles)}")
         return schemes

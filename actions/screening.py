@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common, store_access
+from actions import common, municipalities, store_access
 from actions.opening_hours import is_open
 from actions.screening_scoring import Outcome, compose_outcome, load_screening, score
 from actions.yes_no import YES_NO_BUTTONS
@@ -143,7 +143,7 @@ class ActionScreeningOutcome(Action):
         outcome = score(answers_from(tracker))
         municipality, _known = common.municipality_of(tracker)
         team = municipality.team
-        phone = team.phone if common.municipalities.is_verified(municipality, "team.phone") else None
+        phone = team.phone if municipalities.is_verified(municipality, "team.phone") else None
         chat_open = is_open(common.now(), team.live_chat_hours)
         text = compose_outcome(outcome, team_name=team.name, live_chat=chat_open,
                                expert_titles=[expert.title for expert in team.experts], team_phone=phone)

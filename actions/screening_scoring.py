@@ -239,8 +239,7 @@ class _FileModel(_Model):
 
     @validator("questions")
     def _questions(cls, questions: list[_QuestionModel]) -> list[_QuestionModel]:
-        keys = [q.key for q in questions]
-        doubles = sorted({key for key in keys if keys.count(key) > 1})
+        doubles = datafile.used_twice([q.key for q in questions])
         if doubles:
             raise ValueError(f"keys used twice: {doubles}")
         safety = [q.key for q in questions if q.safety]
