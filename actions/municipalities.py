@@ -8,6 +8,7 @@ municipality has no file yet.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
 from functools import cache
@@ -23,11 +24,12 @@ from language.gemeenten import canonical, fold
 
 __all__ = [
     "DATA_DIR", "DebtHelp", "Expert", "Municipality", "MunicipalityDataError", "Region", "Scheme", "Team",
-    "Window", "default_municipality", "find", "is_verified", "load_all",
+    "Theme", "Window", "contrast_ratio", "default_municipality", "find", "is_verified", "load_all", "mix",
 ]
 
 REPO = Path(__file__).resolve().parent.parent
-DATA_DIR = REPO / "data" / "municipalities"
+# A deployment (or a test) can keep its own sociale kaart outside the repository.
+DATA_DIR = Path(os.environ.get("SCHEIDINGSPUNT_MUNICIPALITIES_DIR") or REPO / "data" / "municipalities")
 
 Text = constr(strip_whitespace=True, min_length=1)
 Key = constr(regex=r"^[a-z][a-z0-9_]*$")
@@ -37,6 +39,12 @@ Age = conint(ge=0, le=120)
 # "14 + netnummer" is the shared short number of Dutch municipalities; libphonenumber does not know it.
 _FOURTEEN = re.compile(r"^14 ?0\d{2,3}$")
 _YEAR = re.compile(r"\b20\d\d\b")
+# Theme values end up in CSS (bot/gateway/theme.py): only shapes that cannot break out of a declaration.
+_HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+_FONT_NAME = r"""(?:-?[A-Za-z][A-Za-z0-9 -]*|"[A-Za-z0-9 -]+"|'[A-Za-z0-9 -]+')"""
+_FONT_FAMILY = re.compile(rf"^{_FONT_NAME}(?: *, *{_FONT_NAME})*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+WHITE = "#ffffff"
 _MISSING = object()
 
 
@@ -58,6 +66,32 @@ def _check_phone(value: str | None) -> str | None:
 
 def _hhmm(window: Window) -> str:
     return f"{window.start:%H:%M}-{window.end:%H:%M}"
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(digit * 2 for digit in digits)
+    return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of an sRGB colour."""
+    srgb = (value / 255 for value in _rgb(colour))
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in srgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2 contrast ratio (1 to 21) of two "#rrggbb" colours; text needs 4.5, focus rings 3."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def mix(colour: str, other: str, weight: float) -> str:
+    """`colour` moved `weight` (0..1) of the way to `other`, in sRGB like CSS color-mix(in srgb)."""
+    channels = (round(a + (b - a) * weight) for a, b in zip(_rgb(colour), _rgb(other), strict=True))
+    return "#" + "".join(f"{c:02x}" for c in channels)
 
 
 class _DayWindows(list):
@@ -166,6 +200,59 @@ class Region(_Model):
     url: Url
 
 
+class Theme(_Model):
+    """The look of the chat widget on this municipality's site (served as CSS by bot/gateway/theme.py).
+
+    Colours are "#rrggbb". The primary colour fills the header and the main buttons, and is the colour of
+    links and secondary buttons on the white panel: so it needs 4.5:1 against white as well as against
+    its text colour. The focus ring needs 3:1 against white.
+    """
+
+    primary_color: str
+    primary_text_color: str = WHITE
+    focus_color: str = "#000000"
+    font_family: constr(strip_whitespace=True, max_length=200) = (
+        'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif'
+    )
+    logo_text: constr(strip_whitespace=True, min_length=1, max_length=60) | None = None
+
+    @validator("primary_color", "primary_text_color", "focus_color")
+    def _hex_colour(cls, value: str) -> str:
+        if not _HEX_COLOUR.fullmatch(value):
+            raise ValueError(f"{value!r} is not a colour like '#1d5d3b' (quote it in YAML)")
+        return "#" + "".join(f"{c:02x}" for c in _rgb(value))  # one spelling: "#1d5d3b"
+
+    @validator("font_family")
+    def _font_names(cls, value: str) -> str:
+        if not _FONT_FAMILY.fullmatch(value):
+            raise ValueError(f"{value!r} is not a list of font names like 'Arial, sans-serif'")
+        return value
+
+    @validator("logo_text")
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and _CONTROL.search(value):
+            raise ValueError("logo_text must be one line of plain text")
+        return value
+
+    @root_validator(skip_on_failure=True)
+    def _readable(cls, values: dict[str, Any]) -> dict[str, Any]:
+        primary, text, focus = values["primary_color"], values["primary_text_color"], values["focus_color"]
+        checks = [
+            ("primary_text_color", text, primary, 4.5, "text on the primary colour"),
+            ("primary_color", primary, WHITE, 4.5, "links and secondary buttons on the white panel"),
+            ("focus_color", focus, WHITE, 3.0, "the focus ring on the white panel"),
+        ]
+        for name, colour, background, needed, use in checks:
+            ratio = contrast_ratio(colour, background)
+            if ratio < needed:
+                shown = int(ratio * 100) / 100  # rounded down: 4.499 must not read as 4.50
+                raise ValueError(
+                    f"{name}: {colour} on {background} has contrast {shown:.2f}:1; {use} needs at least "
+                    f"{needed}:1 (WCAG AA)"
+                )
+        return values
+
+
 class Municipality(_Model):
     key: Key
     name: Text
@@ -179,6 +266,7 @@ class Municipality(_Model):
     schemes: list[Scheme] = []
     debt_help: DebtHelp
     veilig_thuis_region: Region
+    theme: Theme | None = None  # None: the widget's default look
     # Dotted field paths the bot must not state as fact ("kijk op de website van je gemeente").
     unverified: set[str] = set()
 

@@ -15,10 +15,12 @@ from actions.municipalities import (
     DATA_DIR,
     MunicipalityDataError,
     Window,
+    contrast_ratio,
     default_municipality,
     find,
     is_verified,
     load_all,
+    mix,
 )
 from actions.timewindows import WEEKDAYS
 
@@ -239,3 +241,108 @@ def test_a_valid_copy_loads_and_is_cached_per_directory(good):
     assert load_all(good) is first
     assert municipalities.load_all() is not first
     assert all(day in WEEKDAYS for day in raw("zwolle")["team"]["callback_hours"])
+
+
+# --- the widget theme: CSS-safe values and readable colours (WCAG AA) -----------------------------------
+
+def test_every_real_municipality_has_its_own_readable_theme():
+    themes = {key: m.theme for key, m in load_all().items()}
+    assert all(themes.values())
+    assert len({theme.primary_color for theme in themes.values()}) == 3
+    for key, theme in themes.items():
+        assert contrast_ratio(theme.primary_text_color, theme.primary_color) >= 4.5, key
+        assert contrast_ratio(theme.primary_color, "#ffffff") >= 4.5, key
+        assert theme.logo_text == f"Gemeente {load_all()[key].name}"
+
+
+@pytest.mark.parametrize(
+    "first, second, expected",
+    [("#000000", "#ffffff", 21.0), ("#ffffff", "#ffffff", 1.0), ("#767676", "#ffffff", 4.54),
+     ("#777777", "#ffffff", 4.48), ("#ffffff", "#767676", 4.54), ("#fff", "#000", 21.0)],
+)
+def test_contrast_ratio_is_the_wcag_one(first, second, expected):
+    assert round(contrast_ratio(first, second), 2) == expected
+
+
+def test_mix_moves_a_colour_towards_another():
+    assert mix("#1d5d3b", "#ffffff", 0) == "#1d5d3b"
+    assert mix("#1d5d3b", "#ffffff", 1) == "#ffffff"
+    assert mix("#000000", "#ffffff", 0.5) == "#808080"
+
+
+def theme_error(good, **theme) -> str:
+    data = raw("zwolle")
+    data["theme"] = theme
+    write(good, data)
+    return load_error(good)
+
+
+@pytest.mark.parametrize(
+    "theme, expected",
+    [
+        # #777777 is just under 4.5:1 with white; the message rounds down, never up to "4.50".
+        ({"primary_color": "#777777"},
+         r"zwolle\.yml: theme: primary_text_color: #ffffff on #777777 has contrast 4\.47:1; text on the "
+         r"primary colour needs at least 4\.5:1 \(WCAG AA\)"),
+        ({"primary_color": "#1d5d3b", "primary_text_color": "#2b6b49"},
+         r"zwolle\.yml: theme: primary_text_color: #2b6b49 on #1d5d3b has contrast 1\.\d\d:1"),
+        # Yellow with black text reads well, but as link colour on the white panel it does not.
+        ({"primary_color": "#ffdd00", "primary_text_color": "#000000"},
+         r"zwolle\.yml: theme: primary_color: #ffdd00 on #ffffff has contrast 1\.\d\d:1; links and secondary "
+         r"buttons on the white panel needs at least 4\.5:1"),
+        ({"primary_color": "#1d5d3b", "focus_color": "#ffdd00"},
+         r"zwolle\.yml: theme: focus_color: #ffdd00 on #ffffff has contrast 1\.\d\d:1; the focus ring on the "
+         r"white panel needs at least 3\.0:1"),
+        ({"primary_color": "#1d5d3b", "focus_color": "#959595"},
+         r"zwolle\.yml: theme: focus_color: #959595 on #ffffff has contrast 2\.99:1"),
+        ({"primary_color": "green"}, r"zwolle\.yml: theme\.primary_color: 'green' is not a colour like '#1d5d3b'"),
+        ({"primary_color": "#12345"}, r"zwolle\.yml: theme\.primary_color: '#12345' is not a colour"),
+        ({"primary_color": "#1d5d3b0"}, r"zwolle\.yml: theme\.primary_color: '#1d5d3b0' is not a colour"),
+        ({"primary_color": "#1d5d3b\n"}, r"zwolle\.yml: theme\.primary_color: '#1d5d3b\\n' is not a colour"),
+        ({"primary_color": "#1d5d3b; } body { display: none"}, r"zwolle\.yml: theme\.primary_color: .* is not a colour"),
+        ({}, r"zwolle\.yml: theme\.primary_color: field required"),
+        ({"primary_color": "#1d5d3b", "colour": "#000000"}, r"zwolle\.yml: theme\.colour: extra fields not permitted"),
+        ({"primary_color": "#1d5d3b", "font_family": "Arial; } body { display: none } x {"},
+         r"zwolle\.yml: theme\.font_family: .* is not a list of font names"),
+        ({"primary_color": "#1d5d3b", "font_family": "Arial</style><script>"},
+         r"zwolle\.yml: theme\.font_family: .* is not a list of font names"),
+        ({"primary_color": "#1d5d3b", "font_family": 'Arial, "Open Sans'},
+         r"zwolle\.yml: theme\.font_family: .* is not a list of font names"),
+        ({"primary_color": "#1d5d3b", "font_family": "url(https://evil.example/x)"},
+         r"zwolle\.yml: theme\.font_family: .* is not a list of font names"),
+        ({"primary_color": "#1d5d3b", "logo_text": "Gemeente\nZwolle"},
+         r"zwolle\.yml: theme\.logo_text: logo_text must be one line of plain text"),
+        ({"primary_color": "#1d5d3b", "logo_text": "x" * 61},
+         r"zwolle\.yml: theme\.logo_text: ensure this value has at most 60 characters"),
+    ],
+)
+def test_a_bad_theme_names_file_field_and_problem(good, theme, expected):
+    assert re.search(expected, theme_error(good, **theme))
+
+
+@pytest.mark.parametrize(
+    "theme, stored",
+    [
+        ({"primary_color": "#767676"}, {"primary_color": "#767676"}),  # 4.54:1, just enough
+        ({"primary_color": "#036", "primary_text_color": "#FFF", "focus_color": "#949494"},  # focus 3.03:1
+         {"primary_color": "#003366", "primary_text_color": "#ffffff", "focus_color": "#949494"}),
+        ({"primary_color": "#1D5D3B", "font_family": "-apple-system, 'Open Sans', \"Fira Sans\", sans-serif",
+          "logo_text": "  Gemeente Súdwest-Fryslân  "},
+         {"primary_color": "#1d5d3b", "font_family": "-apple-system, 'Open Sans', \"Fira Sans\", sans-serif",
+          "logo_text": "Gemeente Súdwest-Fryslân"}),
+    ],
+)
+def test_a_good_theme_loads_in_one_spelling(good, theme, stored):
+    data = raw("zwolle")
+    data["theme"] = theme
+    write(good, data)
+    loaded = load_all(good)["zwolle"].theme
+    for field, value in stored.items():
+        assert getattr(loaded, field) == value
+
+
+def test_the_theme_is_optional(good):
+    data = raw("zwolle")
+    data.pop("theme")
+    write(good, data)
+    assert load_all(good)["zwolle"].theme is None

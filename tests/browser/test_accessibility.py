@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.browser.pages import ANSWER_TIMEOUT, ask, open_chat, playwright_api
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -84,4 +86,16 @@ def test_the_chat_after_an_answer_with_quick_replies(page):
 def test_the_neutral_page(page, gateway):
     page.goto(gateway.url + "/widget/neutral.html")
     playwright_api.expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("gemeente", ["zwolle", "dordrecht"])
+def test_each_municipality_theme_is_accessible_with_an_answer(page, gateway, gemeente):
+    page.goto(f"{gateway.url}/?gemeente={gemeente}")
+    open_chat(page)
+    playwright_api.expect(page.locator(".sp-widget")).to_have_attribute("data-gemeente", gemeente)
+    assert_accessible(page)
+    ask(page, "wat kan ik vragen?")
+    playwright_api.expect(page.locator(".sp-reply").first).to_be_visible(timeout=ANSWER_TIMEOUT)
+    page.locator(".sp-reply").first.focus()  # the focus ring on a themed button is checked too
     assert_accessible(page)

@@ -159,3 +159,49 @@ def test_a_message_typed_without_connection_is_sent_when_it_comes_back(page):
     playwright_api.expect(page.locator(".sp-msg--bot")).to_have_count(1, timeout=ANSWER_TIMEOUT)
     playwright_api.expect(page.locator(".sp-status")).to_be_hidden()
     assert "alimentatie" in page.locator(".sp-msg--bot").inner_text().lower()
+
+
+# --- NL Design System look and the municipality's theme ---------------------------------------------------
+
+SEND_BUTTON_STYLE = """button => {
+    const style = getComputedStyle(button);
+    return {background: style.backgroundColor, color: style.color, font: style.fontFamily,
+            userSelect: style.userSelect};
+}"""
+
+
+def widget_look(page) -> dict:
+    """What the parent sees of the theme: the send button's colours and font, and the logo text."""
+    open_chat(page)
+    look = page.get_by_role("button", name="Verstuur").evaluate(SEND_BUTTON_STYLE)
+    look["logo"] = page.evaluate("() => getComputedStyle(document.querySelector('.sp-logo'), '::before').content")
+    return look
+
+
+def test_the_widget_uses_the_nl_design_system_css_and_the_municipality_theme(page):
+    look = widget_look(page)
+    # Twenterand's primary colour #1d5d3b with white text, painted by the utrecht-button component
+    # (user-select: none comes from the Utrecht CSS only, not from widget.css).
+    assert look == {"background": "rgb(29, 93, 59)", "color": "rgb(255, 255, 255)",
+                    "font": 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
+                    "userSelect": "none", "logo": '"Gemeente Twenterand"'}
+    sheets = page.evaluate("() => [...document.styleSheets].map((sheet) => sheet.href || '')")
+    assert [href.split("/widget/", 1)[-1] for href in sheets if "/widget/" in href] == [
+        "vendor/nlds/utrecht-tokens.css", "vendor/nlds/utrecht-components.css", "widget.css",
+        "theme/twenterand.css"]
+    assert "utrecht-textarea" in page.get_by_label("Je bericht").get_attribute("class")
+    # The tokens stay on the widget: the host page's own elements do not get them.
+    assert page.evaluate(
+        "() => getComputedStyle(document.body).getPropertyValue('--utrecht-button-primary-action-background-color')"
+    ) == ""
+
+
+def test_zwolle_has_its_own_look(page, gateway):
+    page.goto(gateway.url + "/?gemeente=zwolle")
+    look = widget_look(page)
+    assert look == {"background": "rgb(11, 83, 148)", "color": "rgb(255, 255, 255)",
+                    "font": "Verdana, Geneva, sans-serif", "userSelect": "none", "logo": '"Gemeente Zwolle"'}
+    assert page.locator(".sp-widget").get_attribute("data-gemeente") == "zwolle"
+    # The chat itself works the same.
+    ask(page, "hallo")
+    playwright_api.expect(page.locator(".sp-msg--user .sp-msg__text")).to_have_text(["hallo"])

@@ -1,7 +1,11 @@
 /*
  * Scheidingspunt web chat widget. Embed with one line:
- *   <script src="https://chat.example.nl/widget/widget.js" data-gateway="https://chat.example.nl" defer></script>
- * Optional: data-exit-url (where "Snel weg" goes), data-title (panel title).
+ *   <script src="https://chat.example.nl/widget/widget.js" data-gateway="https://chat.example.nl"
+ *           data-gemeente="zwolle" defer></script>
+ * Optional: data-gemeente (whose look: /widget/theme/<key>.css; default twenterand),
+ * data-exit-url (where "Snel weg" goes), data-title (panel title).
+ * The look is NL Design System: the Utrecht component CSS and design tokens vendored under
+ * /widget/vendor/nlds/, and the municipality's tokens on top (bot/gateway/theme.py).
  *
  * Vanilla JS, no build step. Message text is only ever set with textContent (never innerHTML):
  * everything a bot, expert or user types is untrusted.
@@ -19,6 +23,9 @@
   var MAX_KEPT = 200; // messages kept for a reload
   var PREFIX = "scheidingspunt.";
   var KEYS = { session: PREFIX + "session", transcript: PREFIX + "transcript", open: PREFIX + "open" };
+  // NL Design System button classes (the colours come from the theme's tokens).
+  var PRIMARY = "utrecht-button utrecht-button--primary-action";
+  var SECONDARY = "utrecht-button utrecht-button--secondary-action";
   // A URL in bot text; trailing punctuation is cut off below.
   var URL_PATTERN = /https?:\/\/[^\s<>"']+/g;
 
@@ -26,6 +33,11 @@
   var gatewayBase = gateway.href.replace(/\/+$/, "");
   var exitUrl = script.getAttribute("data-exit-url") || gatewayBase + "/widget/neutral.html";
   var title = script.getAttribute("data-title") || "Chat over scheiden en geld";
+  // Only a municipality key goes into the theme URL (the same rule as the data files' keys).
+  var gemeente = script.getAttribute("data-gemeente") || "";
+  if (!/^[a-z][a-z0-9_]{0,63}$/.test(gemeente)) {
+    gemeente = "twenterand";
+  }
 
   var socket = null;
   var confirmed = false;
@@ -103,7 +115,8 @@
         return match;
       }
       parent.appendChild(document.createTextNode(text.slice(last, offset)));
-      var a = el("a", { href: href, target: "_blank", rel: "noopener noreferrer" }, link);
+      var a = el("a", { href: href, target: "_blank", rel: "noopener noreferrer",
+        class: "utrecht-link utrecht-link--html-a" }, link);
       parent.appendChild(a);
       last = offset + link.length;
       return match;
@@ -116,7 +129,7 @@
   function renderMessage(entry) {
     var item = el("div", { class: "sp-msg sp-msg--" + entry.who });
     item.appendChild(el("span", { class: "sp-msg__sender" }, SENDERS[entry.who] || SENDERS.bot));
-    var body = el("p", { class: "sp-msg__text" });
+    var body = el("p", { class: "sp-msg__text utrecht-paragraph" });
     if (entry.who === "user") {
       body.textContent = entry.text;
     } else {
@@ -135,7 +148,7 @@
   function renderQuickReplies(replies) {
     ui.replies.textContent = "";
     (replies || []).forEach(function (reply) {
-      var button = el("button", { type: "button", class: "sp-reply" }, String(reply.title || ""));
+      var button = el("button", { type: "button", class: "sp-reply " + SECONDARY }, String(reply.title || ""));
       button.addEventListener("click", function () {
         send(String(reply.payload || reply.title || ""), String(reply.title || ""));
       });
@@ -317,11 +330,15 @@
   // ---- build ---------------------------------------------------------------------------------------
 
   function build() {
-    var css = el("link", { rel: "stylesheet", href: gatewayBase + "/widget/widget.css" });
-    document.head.appendChild(css);
+    // In cascade order: base tokens, components, the widget's own rules, the municipality's tokens.
+    ["/widget/vendor/nlds/utrecht-tokens.css", "/widget/vendor/nlds/utrecht-components.css", "/widget/widget.css",
+      "/widget/theme/" + gemeente + ".css"].forEach(function (path) {
+      document.head.appendChild(el("link", { rel: "stylesheet", href: gatewayBase + path }));
+    });
 
-    var root = el("div", { class: "sp-widget" });
-    ui.launcher = el("button", { type: "button", class: "sp-launcher", "aria-expanded": "false",
+    // voorbeeld-theme: the base tokens apply to the widget only, never to the host page.
+    var root = el("div", { class: "sp-widget voorbeeld-theme", "data-gemeente": gemeente });
+    ui.launcher = el("button", { type: "button", class: "sp-launcher " + PRIMARY, "aria-expanded": "false",
       "aria-controls": "sp-panel" }, "Chat met ons");
 
     ui.panel = el("div", { id: "sp-panel", class: "sp-panel", role: "dialog", "aria-modal": "false",
@@ -329,32 +346,38 @@
     ui.panel.hidden = true;
 
     var header = el("div", { class: "sp-header" });
-    header.appendChild(el("h2", { id: "sp-title", class: "sp-title" }, title));
-    var exit = el("button", { type: "button", class: "sp-exit",
+    var brand = el("div", { class: "sp-brand" });
+    // The municipality's name comes from its theme CSS; the host page already says whose site it is.
+    brand.appendChild(el("span", { class: "sp-logo", "aria-hidden": "true" }));
+    brand.appendChild(el("h2", { id: "sp-title", class: "sp-title" }, title));
+    header.appendChild(brand);
+    var exit = el("button", { type: "button", class: "sp-exit " + PRIMARY + " utrecht-button--danger",
       title: "Verlaat deze pagina meteen (of druk 2 keer op Esc)" }, "Snel weg");
-    var close = el("button", { type: "button", class: "sp-close", "aria-label": "Chat sluiten" });
+    var close = el("button", { type: "button", class: "sp-close utrecht-button utrecht-button--subtle",
+      "aria-label": "Chat sluiten" });
     // The × is only a picture of "close": screen readers say the label instead.
     close.appendChild(el("span", { "aria-hidden": "true" }, "×"));
     header.appendChild(exit);
     header.appendChild(close);
 
-    var notice = el("p", { class: "sp-notice" },
+    var notice = el("p", { class: "sp-notice utrecht-paragraph" },
       "Je chat anoniem. Typ geen naam, BSN of adres. Druk 2 keer op Esc of kies ‘Snel weg’ om meteen weg te gaan.");
 
     ui.list = el("div", { class: "sp-messages", role: "log", "aria-live": "polite",
       "aria-label": "Berichten", tabindex: "0" });
     ui.replies = el("div", { class: "sp-replies", role: "group", "aria-label": "Kies een antwoord" });
-    ui.typing = el("p", { class: "sp-typing", role: "status" }, "Aan het typen…");
+    ui.typing = el("p", { class: "sp-typing utrecht-paragraph", role: "status" }, "Aan het typen…");
     ui.typing.hidden = true;
-    ui.status = el("p", { class: "sp-status", role: "status" });
+    ui.status = el("p", { class: "sp-status utrecht-paragraph", role: "status" });
     ui.status.hidden = true;
 
     var form = el("form", { class: "sp-form" });
-    form.appendChild(el("label", { for: "sp-input", class: "sp-label" }, "Je bericht"));
-    ui.input = el("textarea", { id: "sp-input", class: "sp-input", rows: "2", maxlength: String(MAX_LENGTH),
-      "aria-describedby": "sp-counter" });
-    ui.counter = el("span", { id: "sp-counter", class: "sp-counter" });
-    var sendButton = el("button", { type: "submit", class: "sp-send" }, "Verstuur");
+    form.appendChild(el("label", { for: "sp-input", class: "sp-label utrecht-form-label" }, "Je bericht"));
+    ui.input = el("textarea", { id: "sp-input", class: "sp-input utrecht-textarea utrecht-textarea--html-textarea",
+      rows: "2", maxlength: String(MAX_LENGTH), "aria-describedby": "sp-counter" });
+    ui.counter = el("span", { id: "sp-counter", class: "sp-counter utrecht-form-field-description" });
+    var sendButton = el("button", { type: "submit", class: "sp-send " + PRIMARY + " utrecht-button--submit" },
+      "Verstuur");
     var row = el("div", { class: "sp-form__row" });
     row.appendChild(ui.input);
     row.appendChild(sendButton);
@@ -362,8 +385,8 @@
     form.appendChild(ui.counter);
 
     var actions = el("div", { class: "sp-actions" });
-    var human = el("button", { type: "button", class: "sp-secondary" }, "Praat met een mens");
-    var fresh = el("button", { type: "button", class: "sp-secondary" }, "Nieuw gesprek");
+    var human = el("button", { type: "button", class: "sp-secondary " + SECONDARY }, "Praat met een mens");
+    var fresh = el("button", { type: "button", class: "sp-secondary " + SECONDARY }, "Nieuw gesprek");
     actions.appendChild(human);
     actions.appendChild(fresh);
 
