@@ -50,7 +50,9 @@ class ActionRecordFeedback(Action):
                   domain: DomainDict) -> list[dict[str, Any]]:
         comment = tracker.get_slot("feedback_comment")
         helpful = comment is None and common.latest_intent(tracker) in ("feedback_positive", "affirm")
+        # The same municipality as the other outcomes: the user's own, or the default team's.
+        municipality, _known = common.municipality_of(tracker)
         store_access.record_feedback(tracker, feedback_context(tracker.events), helpful,
-                                     None if comment in (None, SKIPPED) else comment)
+                                     None if comment in (None, SKIPPED) else comment, municipality.key)
         dispatcher.utter_message(response="utter_feedback_thanks")
         return [SlotSet("feedback_comment", None)]

@@ -42,10 +42,11 @@ def record_schemes(tracker: Tracker, municipality: str, schemes: list[str]) -> N
     record_event("schemes_checked", municipality)
 
 
-def record_feedback(tracker: Tracker, context: str, helpful: bool, comment: str | None) -> None:
+def record_feedback(tracker: Tracker, context: str, helpful: bool, comment: str | None,
+                    municipality: str | None = None) -> None:
     _safely("record_feedback", records.record_feedback, conversation_id=tracker.sender_id,
-            context=context, helpful=helpful, comment=comment)
-    record_event("feedback_given")
+            context=context, helpful=helpful, comment=comment, municipality=municipality)
+    record_event("feedback_given", municipality)
 
 
 def erase_conversation(conversation_id: str) -> int:

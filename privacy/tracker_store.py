@@ -1,5 +1,7 @@
 """Rasa's SQL tracker store, made private: personal numbers are masked before they are written,
-and a conversation whose user asked to delete it is removed from the database.
+and a conversation whose user asked to delete it is removed from the database. On the way, the
+monitoring figures get their anonymous counts (bot/store/figures.py): a conversation's start and
+the topic of each question, in the project's own store.
 
 Configured in endpoints.yml (`type: privacy.tracker_store.PrivateSQLTrackerStore`); works on
 SQLite and PostgreSQL like the store it extends.
@@ -7,19 +9,73 @@ SQLite and PostgreSQL like the store it extends.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Iterable
+from datetime import datetime, timezone
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.events import ActionExecuted, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from actions import municipalities
+from bot.store import figures, records
+from bot.store.db import session_scope
 from privacy.redact import redact_data
 
 logger = logging.getLogger(__name__)
 
 DELETE_ACTION = "action_delete_conversation"
+FigureEvent = tuple[str, str | None, datetime]  # kind, topic, when
+
+
+def answer_key(message: UserUttered) -> str | None:
+    """The FAQ answer Rasa chose ('faq/scheiding_advocaat'), or None."""
+    selector = (message.parse_data.get("response_selector") or {}).get(figures.RETRIEVAL_INTENT) or {}
+    return (selector.get("response") or {}).get("intent_response_key") or message.full_retrieval_intent_name
+
+
+def figure_events(events: Iterable[Event], first_message: bool) -> list[FigureEvent]:
+    """What new events count for the figures: the conversation's start and each question's topic."""
+    messages = [e for e in events if isinstance(e, UserUttered)]
+    found: list[FigureEvent] = []
+    if first_message and messages:
+        found.append((figures.CONVERSATION_STARTED, None, _when(messages[0])))
+    for message in messages:
+        topic = figures.topic_of(message.intent_name, answer_key(message))
+        if topic:
+            found.append((figures.QUESTION, topic, _when(message)))
+    return found
+
+
+def _when(event: Event) -> datetime:
+    return datetime.fromtimestamp(event.timestamp, timezone.utc)
+
+
+def municipality_key(gemeente: str | None) -> str | None:
+    """Our municipality's key for the gemeente slot; None for another, unknown or undisclosed one."""
+    found = municipalities.find(gemeente) if gemeente else None
+    return found.key if found is not None else None
+
+
+def record_figures(found: list[FigureEvent], gemeente: str | None) -> None:
+    """Store anonymous counts in the project's store (DATABASE_URL); a failure never breaks saving.
+
+    The events table keeps no conversation id, so these counts survive a parent's deletion of the
+    conversation by design: they say nothing about who asked what.
+    """
+    if not found:
+        return
+    try:
+        municipality = municipality_key(gemeente)
+        with session_scope() as session:
+            for kind, topic, when in found:
+                records.record_event(session, kind, municipality, topic=topic, at=when)
+    except Exception as error:  # noqa: BLE001 - the conversation matters more than a count
+        # The error's type only: its message could quote the values of the failed statement.
+        logger.warning("Figures not recorded (%d events): %s", len(found), type(error).__name__)
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
@@ -38,6 +94,11 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 logger.info("Conversation deleted on the user's request (%d events).", deleted)
                 return
 
+            # Asked before the new rows are added (a query would flush them): any earlier message?
+            seen_before = session.query(self.SQLEvent.id).filter(
+                self.SQLEvent.sender_id == tracker.sender_id,
+                self.SQLEvent.type_name == UserUttered.type_name,
+            ).first() is not None
             for event in events:
                 data = redact_data(event.as_dict())
                 session.add(
@@ -51,3 +112,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                     )
                 )
             session.commit()
+        found = figure_events(events, first_message=not seen_before)
+        if found:
+            # In a thread: a busy SQLite store waits (busy_timeout) without stopping Rasa's event loop.
+            await asyncio.to_thread(record_figures, found, tracker.get_slot("gemeente"))

@@ -44,7 +44,8 @@ def test_redact_data_walks_nested_structures():
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
+def store(request, tmp_path, sqlite_store):
+    # sqlite_store points DATABASE_URL at a fresh file: the figures counted on saving go there, not to var/.
     if request.param == "sqlite":
         return PrivateSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
     server = request.getfixturevalue("postgres")

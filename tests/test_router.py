@@ -24,6 +24,7 @@ class FakeRasa:
         self.fail = fail
         self.sent: list[tuple[str, str]] = []
         self.executed: list[tuple[str, str]] = []
+        self.trackers: dict[str, list[dict]] = {}
 
     async def send(self, sender: str, text: str) -> list[dict]:
         if self.fail:
@@ -34,6 +35,12 @@ class FakeRasa:
     async def execute(self, sender: str, action: str) -> list[dict]:
         self.executed.append((sender, action))
         return [{"text": f"uitgevoerd: {action}"}]
+
+    async def tracker(self, sender: str) -> dict:
+        """The tracker as Rasa's HTTP API returns it; tests put events in `trackers`."""
+        if self.fail:
+            raise httpx.ConnectError("Rasa is down")
+        return {"sender_id": sender, "events": list(self.trackers.get(sender, []))}
 
 
 class FakeChannel:
@@ -226,6 +233,152 @@ def test_rasa_down_still_answers_and_gives_helplines(store):
 def test_new_conversation_erases_through_rasa(store):
     rasa = FakeRasa()
     router, channel = make(rasa)
+    heard = _listen(router)
     asyncio.run(router.new_conversation("web", "session-1"))
+    assert heard == [{"conversation_id": router.conversation_id("web", "session-1"), "type": "erased",
+                      "handoff_id": None}]
     assert rasa.executed == [(router.conversation_id("web", "session-1"), "action_delete_conversation")]
     assert channel.texts() == ["uitgevoerd: action_delete_conversation"]
+
+
+def _listen(router: Router) -> list[dict]:
+    heard: list[dict] = []
+
+    async def listener(conversation_id, event):
+        heard.append({"conversation_id": conversation_id, **event})
+
+    router.listeners.append(listener)
+    return heard
+
+
+def _handoff_id() -> str:
+    with session_scope() as session:
+        return session.execute(select(HandoffRequest.id)).scalar_one()
+
+
+def test_expert_closes_the_chat(store):
+    rasa = FakeRasa(handoff_replies)
+    router, channel = make(rasa)
+    heard = _listen(router)
+    conversation_id = router.conversation_id("web", "session-1")
+    results = {}
+
+    async def scenario():
+        await router.from_user("web", "session-1", "ik wil een mens")
+        results["took"] = await router.expert_took(conversation_id)
+        await router.from_user("web", "session-1", "hallo")
+        results["sent"] = await router.from_expert(conversation_id, "Hoi!")
+        results["closed"] = await router.close_by_expert(conversation_id)
+        results["closed_again"] = await router.close_by_expert(conversation_id)
+        results["sent_after"] = await router.from_expert(conversation_id, "nog iets")
+        await router.from_user("web", "session-1", "dank je")
+
+    asyncio.run(scenario())
+    assert results == {"took": True, "sent": True, "closed": True, "closed_again": False, "sent_after": False}
+    handoff_id = _handoff_id()
+    assert [(e["type"], e.get("author")) for e in heard] == [
+        ("queued", None), ("taken", None), ("message", "user"), ("message", "expert"), ("closed", None)]
+    assert {e["handoff_id"] for e in heard} == {handoff_id}
+    assert {e["conversation_id"] for e in heard} == {conversation_id}
+    closing = next(m for _, m in channel.delivered if m.get("text") == texts()["expert_closed"])
+    assert closing["buttons"] == [{"title": "Wat kan ik vragen?", "payload": "/help"}]
+    assert "nog iets" not in channel.texts()
+    assert rasa.executed == []  # closing needs no Rasa; the next message goes to the bot again
+    assert rasa.sent[-1] == (conversation_id, "dank je") and conversation(router).mode == "bot"
+    with session_scope() as session:
+        request = session.get(HandoffRequest, handoff_id)
+        assert request.status == "closed" and request.closed_at is not None
+
+
+def test_taking_a_conversation_the_parent_just_left(store):
+    router, channel = make(FakeRasa(handoff_replies))
+    heard = _listen(router)
+    conversation_id = router.conversation_id("web", "session-1")
+
+    async def scenario():
+        await router.from_user("web", "session-1", "ik wil een mens")
+        await router.from_user("web", "session-1", "stop met wachten")
+        return await router.expert_took(conversation_id), await router.hand_back(conversation_id)
+
+    assert asyncio.run(scenario()) == (False, False)
+    assert texts()["expert_joined"] not in channel.texts()
+    assert [e["type"] for e in heard] == ["queued", "left"]
+    assert heard[-1]["handoff_id"] == _handoff_id()
+
+
+def test_expiry_and_hand_back_tell_the_listeners_which_handoff_ended(store):
+    router, _ = make(FakeRasa(handoff_replies), timeout=0.05)
+    heard = _listen(router)
+
+    async def expire():
+        await router.from_user("web", "session-1", "ik wil een mens")
+        await asyncio.sleep(0.2)
+
+    asyncio.run(expire())
+    assert [(e["type"], e["handoff_id"]) for e in heard] == [("queued", _handoff_id()), ("expired", _handoff_id())]
+
+    router, _ = make(FakeRasa(handoff_replies))
+    heard = _listen(router)
+    conversation_id = router.conversation_id("web", "session-2")
+
+    async def hand_back():
+        await router.from_user("web", "session-2", "ik wil een mens")
+        await router.expert_took(conversation_id)
+        return await router.hand_back(conversation_id)
+
+    assert asyncio.run(hand_back()) is True
+    with session_scope() as session:
+        second = session.execute(select(HandoffRequest.id).where(
+            HandoffRequest.conversation_id == conversation_id)).scalar_one()
+    assert [(e["type"], e["handoff_id"]) for e in heard] == [
+        ("queued", second), ("taken", second), ("handed_back", second)]
+
+
+def test_quick_messages_of_one_conversation_are_answered_in_order(store):
+    # The first message takes Rasa longest: without the per-conversation turn it would be answered last.
+    delays = {"een": 0.06, "twee": 0.03, "drie": 0.0}
+
+    class SlowRasa(FakeRasa):
+        async def send(self, sender: str, text: str) -> list[dict]:
+            await asyncio.sleep(delays.get(text, 0.0))
+            return await super().send(sender, text)
+
+    router, channel = make(SlowRasa())
+
+    async def scenario():
+        await asyncio.gather(*(router.from_user("web", "session-1", text) for text in ("een", "twee", "drie")),
+                             router.from_user("web", "session-2", "hoi"))
+
+    asyncio.run(scenario())
+    first = [m["text"] for address, m in channel.delivered if address == "session-1"]
+    assert first == ["antwoord op een", "antwoord op twee", "antwoord op drie"]
+    assert ("session-2", {"text": "antwoord op hoi"}) in channel.delivered
+    assert router._turns == {} and router._turn_users == {}  # nothing kept once the turns are over
+
+
+def test_other_conversations_do_not_wait_for_a_slow_one(store):
+    started: list[str] = []
+    release = None
+
+    class BlockingRasa(FakeRasa):
+        async def send(self, sender: str, text: str) -> list[dict]:
+            started.append(text)
+            if text == "traag":
+                await release.wait()
+            return await super().send(sender, text)
+
+    router, channel = make(BlockingRasa())
+
+    async def scenario():
+        nonlocal release
+        release = asyncio.Event()
+        slow = asyncio.create_task(router.from_user("web", "session-1", "traag"))
+        while "traag" not in started:  # session-1 is now inside Rasa, holding its turn
+            await asyncio.sleep(0.005)
+        await router.from_user("web", "session-2", "snel")  # finishes while session-1 still waits
+        assert channel.texts() == ["antwoord op snel"]
+        release.set()
+        await slow
+
+    asyncio.run(scenario())
+    assert started == ["traag", "snel"]

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.gateway import telegram
+from bot.console import app as console
+from bot.gateway import telegram, theme
 from bot.gateway.rasa import AsyncRasa
 from bot.gateway.router import Router
 from bot.gateway.webchat import WebChat
@@ -80,6 +81,10 @@ def build_app(settings: Settings, *, with_telegram: bool = True) -> web.Applicat
     # The embeddable widget (widget.js, css, vendored socket.io client) and the demo page.
     app.router.add_static("/widget/", STATIC)
     app.router.add_get("/", demo_page)
+    theme.setup(app)  # /widget/theme/<key>.css: a municipality's colours for the widget
+    # The expert console at /console/ (login required); its JS/CSS outside it, at /console-static/.
+    console.attach(app)
+    app.router.add_static("/console-static/", console.STATIC)
 
     async def on_startup(app: web.Application) -> None:
         migrate()

@@ -4,12 +4,16 @@ The mode lives in the database, so a restart loses nothing: waiting hand-overs g
 back on start-up (`recover`). A hand-over starts when a Rasa reply carries the custom message
 `{"handoff": {"id": ..., "reason": ...}}` from action_handoff; it ends when the expert hands the
 conversation back, the parent says "terug naar de bot", or nobody takes it within the timeout
-(then the parent is offered a callback).
+(then the parent is offered a callback). The expert can also close the chat (`close_by_expert`).
+
+Listeners (the expert console) get every live event with the hand-over's id: "queued", "taken",
+"message", "left", "expired", "handed_back", "closed", and "erased" (the parent erased it all).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -25,7 +29,7 @@ from sqlalchemy import func, select
 from bot.gateway.channels import Channel
 from bot.gateway.rasa import AsyncRasa
 from bot.store import records
-from bot.store.db import session_scope
+from bot.store.db import read_scope, session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
 from language import safety
 from language.normalize import clean
@@ -37,6 +41,7 @@ TEXTS_FILE = Path(__file__).resolve().parents[2] / "data" / "gateway_texts.yml"
 MAX_MESSAGE_CHARS = 2000
 BOT, HUMAN = "bot", "human"
 CALLBACK_BUTTON = {"title": "Bel me terug", "payload": "/request_callback"}
+HELP_BUTTON = {"title": "Wat kan ik vragen?", "payload": "/help"}
 # Listeners (the expert console) hear about every live event: (conversation id, event dict).
 Listener = Callable[[str, dict], Awaitable[None]]
 
@@ -59,6 +64,10 @@ class Router:
         self.listeners: list[Listener] = []
         self._timers: dict[str, asyncio.Task] = {}
         self._acknowledged: set[str] = set()  # waiting conversations already told "er komt zo iemand"
+        # One message at a time per conversation: socket.io and Telegram hand us each message as its own
+        # task, and without this a quick second message could overtake the first on its way to Rasa.
+        self._turns: dict[str, asyncio.Lock] = {}
+        self._turn_users: dict[str, int] = {}
 
     # --- wiring -----------------------------------------------------------------------------------
 
@@ -76,12 +85,30 @@ class Router:
 
     def _conversation(self, channel: str, address: str) -> Conversation:
         conversation_id = self.conversation_id(channel, address)
+        # Most messages belong to a known conversation: read without SQLite's write lock first.
+        with read_scope() as session:
+            found = session.get(Conversation, conversation_id)
+        if found is not None:
+            return found
         with session_scope() as session:
             found = session.get(Conversation, conversation_id)
             if found is None:
                 found = Conversation(id=conversation_id, channel=channel, address=address, mode=BOT)
                 session.add(found)
             return found
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, key: str):
+        """Serialise the messages of one conversation; the lock is dropped when nobody waits for it."""
+        lock = self._turns.setdefault(key, asyncio.Lock())
+        self._turn_users[key] = self._turn_users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._turn_users[key] -= 1
+            if not self._turn_users[key]:
+                del self._turn_users[key], self._turns[key]
 
     async def _deliver(self, conversation: Conversation, messages: list[dict]) -> None:
         channel = self.channels.get(conversation.channel)
@@ -98,6 +125,10 @@ class Router:
     # --- messages from a parent -------------------------------------------------------------------
 
     async def from_user(self, channel: str, address: str, text: str) -> None:
+        async with self._turn(f"{channel}:{address}"):
+            await self._from_user(channel, address, text)
+
+    async def _from_user(self, channel: str, address: str, text: str) -> None:
         conversation = await self._store(self._conversation, channel, address)
         text = clean(text)
         if len(text) > MAX_MESSAGE_CHARS:
@@ -139,7 +170,8 @@ class Router:
             return
         stored = redact(text)
         await self._store(self._add_live, conversation.id, "user", stored)
-        await self._notify(conversation.id, {"type": "message", "author": "user", "text": stored})
+        await self._notify(conversation.id, {"type": "message", "handoff_id": conversation.handoff_id,
+                                             "author": "user", "text": stored})
         if conversation.id not in self._acknowledged and await self._store(self._waiting, conversation):
             self._acknowledged.add(conversation.id)
             await self._deliver(conversation, [{"text": texts()["waiting_ack"]}])
@@ -162,7 +194,7 @@ class Router:
         position = await self._store(self._enter_queue, conversation.id, str(handoff.get("id")))
         self._schedule_timeout(conversation.id, self.handoff_timeout)
         await self._deliver(conversation, [{"text": texts()["queued"].format(position=position)}])
-        await self._notify(conversation.id, {"type": "queued", "handoff_id": handoff.get("id")})
+        await self._notify(conversation.id, {"type": "queued", "handoff_id": str(handoff.get("id"))})
 
     @staticmethod
     def _enter_queue(conversation_id: str, handoff_id: str) -> int:
@@ -191,64 +223,83 @@ class Router:
 
     async def _expire_later(self, conversation_id: str, seconds: float) -> None:
         await asyncio.sleep(seconds)
-        conversation = await self._store(self._end_handoff, conversation_id, "waiting", "expired")
+        ended = await self._store(self._end_handoff, conversation_id, "waiting", "expired")
         self._timers.pop(conversation_id, None)
-        if conversation is None:
+        if ended is None:
             return  # taken or ended meanwhile
+        conversation, handoff_id = ended
+        self._acknowledged.discard(conversation_id)
         minutes = max(1, round(self.handoff_timeout / 60))
         await self._deliver(conversation, [{"text": texts()["expired"].format(minutes=minutes),
                                             "buttons": [CALLBACK_BUTTON]}])
-        await self._notify(conversation_id, {"type": "expired"})
+        await self._notify(conversation_id, {"type": "expired", "handoff_id": handoff_id})
 
     @staticmethod
-    def _end_handoff(conversation_id: str, from_status: str | None, to_status: str) -> Conversation | None:
-        """Back to BOT mode; the hand-over request moves to `to_status` (only from `from_status`)."""
+    def _end_handoff(conversation_id: str, from_status: str | None,
+                     to_status: str) -> tuple[Conversation, str | None] | None:
+        """Back to BOT mode; the hand-over request moves to `to_status` (only from `from_status`).
+
+        Returns the conversation and the id of the hand-over that ended, or None if none did.
+        """
         with session_scope() as session:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None or conversation.mode != HUMAN:
                 return None
             handoff_id = conversation.handoff_id
-            request = session.get(HandoffRequest, handoff_id) if handoff_id else None
+            # Locked (PostgreSQL), so an expert's take and a timeout cannot both win.
+            request = session.get(HandoffRequest, handoff_id, with_for_update=True) if handoff_id else None
             if request is not None:
                 if from_status and request.status != from_status:
                     return None
                 request.status, request.closed_at = to_status, utcnow()
             conversation.mode, conversation.handoff_id = BOT, None
             conversation.mode_since = conversation.updated_at = utcnow()
-            return conversation
+            return conversation, handoff_id
 
     async def leave_queue(self, conversation_id: str) -> None:
         """The parent goes back to the bot ("terug naar de bot")."""
         self._cancel_timeout(conversation_id)
         self._acknowledged.discard(conversation_id)
-        conversation = await self._store(self._end_handoff, conversation_id, None, "cancelled")
-        if conversation is not None:
+        ended = await self._store(self._end_handoff, conversation_id, None, "cancelled")
+        if ended is not None:
+            conversation, handoff_id = ended
             await self._deliver(conversation, [{"text": texts()["left_queue"]}])
-            await self._notify(conversation_id, {"type": "left"})
+            await self._notify(conversation_id, {"type": "left", "handoff_id": handoff_id})
 
-    async def expert_took(self, conversation_id: str) -> None:
-        """Called by the console once its conditional update made this expert the taker."""
+    async def expert_took(self, conversation_id: str) -> bool:
+        """Called by the console once its conditional update made this expert the taker.
+
+        False when the parent is no longer waiting (went back to the bot in between).
+        """
         self._cancel_timeout(conversation_id)
         self._acknowledged.discard(conversation_id)
         conversation = await self._store(self._get, conversation_id)
-        if conversation is not None:
-            await self._deliver(conversation, [{"text": texts()["expert_joined"], "from": "expert"}])
+        if conversation is None or conversation.mode != HUMAN:
+            return False
+        await self._deliver(conversation, [{"text": texts()["expert_joined"], "from": "expert"}])
+        await self._notify(conversation_id, {"type": "taken", "handoff_id": conversation.handoff_id})
+        return True
 
-    async def from_expert(self, conversation_id: str, text: str) -> None:
+    async def from_expert(self, conversation_id: str, text: str) -> bool:
+        """An expert's message to the parent; False when the conversation is no longer live."""
         conversation = await self._store(self._get, conversation_id)
         if conversation is None or conversation.mode != HUMAN:
-            return
+            return False
         stored = redact(clean(text))
         await self._store(self._add_live, conversation_id, "expert", stored)
         await self._deliver(conversation, [{"text": clean(text), "from": "expert"}])
-        await self._notify(conversation_id, {"type": "message", "author": "expert", "text": stored})
+        await self._notify(conversation_id, {"type": "message", "handoff_id": conversation.handoff_id,
+                                             "author": "expert", "text": stored})
+        return True
 
-    async def hand_back(self, conversation_id: str) -> None:
+    async def hand_back(self, conversation_id: str) -> bool:
         """The expert hands the conversation back: the bot says so and takes over again."""
         self._cancel_timeout(conversation_id)
-        conversation = await self._store(self._end_handoff, conversation_id, None, "closed")
-        if conversation is None:
-            return
+        self._acknowledged.discard(conversation_id)
+        ended = await self._store(self._end_handoff, conversation_id, None, "closed")
+        if ended is None:
+            return False
+        conversation, handoff_id = ended
         try:
             # Through Rasa's API, so that the conversation's history has the hand-back too.
             messages = await self.rasa.execute(conversation_id, "utter_back_to_bot")
@@ -256,7 +307,20 @@ class Router:
             log.exception("router: Rasa did not take the conversation back")
             messages = [{"text": texts()["left_queue"]}]
         await self._deliver(conversation, messages)
-        await self._notify(conversation_id, {"type": "handed_back"})
+        await self._notify(conversation_id, {"type": "handed_back", "handoff_id": handoff_id})
+        return True
+
+    async def close_by_expert(self, conversation_id: str) -> bool:
+        """The expert closes the chat: the parent is told so and goes on with the bot."""
+        self._cancel_timeout(conversation_id)
+        self._acknowledged.discard(conversation_id)
+        ended = await self._store(self._end_handoff, conversation_id, None, "closed")
+        if ended is None:
+            return False
+        conversation, handoff_id = ended
+        await self._deliver(conversation, [{"text": texts()["expert_closed"], "buttons": [HELP_BUTTON]}])
+        await self._notify(conversation_id, {"type": "closed", "handoff_id": handoff_id})
+        return True
 
     @staticmethod
     def _get(conversation_id: str) -> Conversation | None:
@@ -285,6 +349,10 @@ class Router:
 
     async def new_conversation(self, channel: str, address: str) -> None:
         """"Nieuw gesprek": erase everything of this conversation, on Rasa's side too, and start fresh."""
+        async with self._turn(f"{channel}:{address}"):
+            await self._new_conversation(channel, address)
+
+    async def _new_conversation(self, channel: str, address: str) -> None:
         conversation = await self._store(self._conversation, channel, address)
         self._cancel_timeout(conversation.id)
         self._acknowledged.discard(conversation.id)
@@ -296,6 +364,8 @@ class Router:
             await self._store(self._erase_own, conversation.id)
             messages = [{"text": texts()["conversation_erased"]}]
         await self._deliver(conversation, messages)
+        # The console forgets what it kept of this conversation, and an expert in the chat hears it ended.
+        await self._notify(conversation.id, {"type": "erased", "handoff_id": conversation.handoff_id})
 
     @staticmethod
     def _erase_own(conversation_id: str) -> None:

@@ -28,6 +28,8 @@ _engines: dict[str, Engine] = {}
 _sessions: dict[str, sessionmaker] = {}
 _lock = threading.Lock()
 
+READ_ONLY = "scheidingspunt_read_only"  # execution option: begin a deferred SQLite transaction
+
 
 def database_url() -> str:
     """`DATABASE_URL`, or a SQLite file in `<repo>/var/` for one-machine use."""
@@ -54,8 +56,10 @@ def _prepare_sqlite(engine: Engine, in_memory: bool) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         # Take the write lock up front: a deferred transaction that read first could not write later
-        # (SQLITE_BUSY_SNAPSHOT) once another process has written in between.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # (SQLITE_BUSY_SNAPSHOT) once another process has written in between. Read-only work
+        # (read_scope) begins deferred and so does not queue behind writers.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def engine(url: str | None = None) -> Engine:
@@ -81,6 +85,19 @@ def dispose_engines() -> None:
             created.dispose()
         _engines.clear()
         _sessions.clear()
+
+
+@contextmanager
+def read_scope(url: str | None = None) -> Iterator[Session]:
+    """A session for reading only: on SQLite it takes no write lock (nothing is committed)."""
+    url = url or database_url()
+    engine(url)
+    session = _sessions[url]()
+    try:
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
+    finally:
+        session.close()  # ends the transaction without expiring what was read (unlike rollback)
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -194,6 +195,7 @@ class Feedback(Base):
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(CONVERSATION_ID), nullable=False, index=True)
+    municipality = Column(String(64), nullable=True)  # NULL: counted as "onbekend" in the figures
     context = Column(String(32), nullable=False)
     helpful = Column(Boolean, nullable=False)
     comment = Column(Text, nullable=True)  # always redacted before it gets here
@@ -208,6 +210,7 @@ class Event(Base):
     id = Column(Integer, primary_key=True)
     kind = Column(String(40), nullable=False)
     municipality = Column(String(64), nullable=True)
+    topic = Column(String(64), nullable=True)  # a topic key, for "questions per topic"
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
     # The figures count events of one kind over a period.
@@ -254,6 +257,65 @@ class LiveMessage(Base):
     author = Column(String(8), nullable=False)
     text = Column(Text, nullable=False)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+# --- the expert console ---------------------------------------------------------------------------
+ACCOUNT_ROLES = ("expert", "coordinator")
+ALL_MUNICIPALITIES = "*"  # an account's municipality: a coordinator of every municipality
+
+
+class ExpertAccount(Base):
+    """A console login. `username` is a login name, not a person's name; `municipality` "*" = all."""
+
+    __tablename__ = "expert_accounts"
+    __table_args__ = (CheckConstraint(f"role IN ({_in(ACCOUNT_ROLES)})", name="role"),)
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    password_hash = Column(Text, nullable=False)  # argon2id
+    role = Column(String(16), nullable=False, default="expert")
+    municipality = Column(String(64), nullable=False)
+    expert_role = Column(String(64), nullable=True)  # a `team.experts[].role` of the municipality file
+    title = Column(String(128), nullable=True)  # that entry's title
+    available = Column(Boolean, nullable=False, default=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class ConsoleSession(Base):
+    """A logged-in browser. Only the sha256 of the cookie value is kept, so a leaked table logs nobody in."""
+
+    __tablename__ = "console_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    account_id = Column(Integer, ForeignKey("expert_accounts.id", ondelete="CASCADE"), nullable=False)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen = Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = Column(UTCDateTime, nullable=False)
+
+
+class LoginAttempt(Base):
+    """One login attempt, kept for the rate limit; `key` is a sha256, never a name or address in clear."""
+
+    __tablename__ = "login_attempts"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(64), nullable=False, index=True)
+    succeeded = Column(Boolean, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class PhoneView(Base):
+    """Who looked at a callback's phone number, and when (an audit trail)."""
+
+    __tablename__ = "phone_views"
+
+    id = Column(Integer, primary_key=True)
+    callback_id = Column(String(32), nullable=False, index=True)
+    account = Column(String(64), nullable=False)  # the account's username
+    viewed_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 # Every table with a conversation_id: erased together when a user deletes the conversation.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ from bot.store.models import (
 )
 from privacy.redact import redact
 
-# Event kinds are identifiers ('faq_answered'): a free text here could carry personal data.
+# Event kinds and topics are identifiers ('faq_answered', 'wonen'): a free text could carry personal data.
 _EVENT_KIND = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 COMMENT_MAX_CHARS = 2000
 
@@ -107,20 +108,31 @@ def record_schemes(session: Session, *, conversation_id: str, municipality: str,
 
 
 def record_feedback(session: Session, *, conversation_id: str, context: str, helpful: bool,
-                    comment: str | None = None) -> Feedback:
-    """Store a thumbs up/down; the comment loses phone numbers, e-mail addresses, IBANs and BSNs."""
+                    comment: str | None = None, municipality: str | None = None) -> Feedback:
+    """Store a thumbs up/down; the comment loses phone numbers, e-mail addresses, IBANs and BSNs.
+
+    `municipality` (a key; None when not known) lets the figures split the thumbs per municipality.
+    """
     cleaned = redact(comment.strip())[:COMMENT_MAX_CHARS] if comment and comment.strip() else None
-    feedback = Feedback(conversation_id=conversation_id, context=context, helpful=helpful, comment=cleaned)
+    feedback = Feedback(conversation_id=conversation_id, municipality=municipality, context=context,
+                        helpful=helpful, comment=cleaned)
     session.add(feedback)
     session.flush()
     return feedback
 
 
-def record_event(session: Session, kind: str, municipality: str | None = None) -> Event:
-    """Count one anonymous event for the monitoring figures."""
+def record_event(session: Session, kind: str, municipality: str | None = None, *, topic: str | None = None,
+                 at: datetime | None = None) -> Event:
+    """Count one anonymous event for the monitoring figures.
+
+    `topic` is a topic key (for "questions per topic"); `at` the moment it happened, when that was
+    earlier than now (the tracker store counts a message at the time it was sent).
+    """
     if not _EVENT_KIND.match(kind or ""):
         raise ValueError(f"event kind must be a lower-case identifier such as 'faq_answered', not {kind!r}")
-    event = Event(kind=kind, municipality=municipality)
+    if topic is not None and not _EVENT_KIND.match(topic):
+        raise ValueError(f"an event's topic must be a key such as 'wonen', not {topic!r}")
+    event = Event(kind=kind, municipality=municipality, topic=topic, created_at=at or utcnow())
     session.add(event)
     session.flush()
     return event
