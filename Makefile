@@ -21,9 +21,9 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 .PHONY: help run test install pipeline train validate lint bench lock clean
 
 help:
-	@echo "make run    set up, train if needed and start the assistant (Rasa :5005, actions :5055)"
+	@echo "make run    set up, train if needed and start everything (gateway :8080, Rasa :5005, actions :5055)"
 	@echo "make test   set up, train if needed and run the whole test suite"
-	@echo "make bench  run the benchmarks (NLU cross-validation, latency, safety)"
+	@echo "make bench  run the benchmarks (NLU cross-validation, latency, safety, forms, gateway)"
 
 run: $(MODEL)
 	scripts/run.sh
@@ -70,6 +70,7 @@ bench: $(MODEL)
 	$(PY) -m benchmarks.runtime --train
 	$(PY) -m benchmarks.safety
 	$(PY) -m benchmarks.forms
+	$(PY) -m benchmarks.gateway
 
 # Re-pin requirements.txt from requirements.in in a throw-away venv.
 lock:

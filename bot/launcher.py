@@ -50,6 +50,8 @@ class RasaProcesses:
     model: Path
     workdir: Path
     api_token: str | None = None
+    # Extra environment for both processes (e.g. SCHEIDINGSPUNT_MUNICIPALITIES_DIR for a test's own data).
+    extra_env: dict[str, str] = field(default_factory=dict)
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen] = field(default_factory=list)
@@ -79,12 +81,14 @@ class RasaProcesses:
             "TRACKER_DIALECT": "sqlite", "TRACKER_HOST": "", "TRACKER_DB": str(self.tracker_db),
             "TRACKER_USER": "", "TRACKER_PASSWORD": "",
             "DATABASE_URL": self.database_url,
+            **self.extra_env,
         }
         env.setdefault("SCHEIDINGSPUNT_FERNET_KEY", ensure_local_key(self.workdir / "fernet.key"))
         subprocess.run([sys.executable, "-m", "actions.startup"], cwd=REPO, env=env, check=True,
                        stdout=self.log("startup").open("w"), stderr=subprocess.STDOUT)
         rasa_args = [
-            str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(self.rasa_port),
+            str(BIN / "rasa"), "run", "--model", str(self.model), "--interface", "127.0.0.1",
+            "--port", str(self.rasa_port),
             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
         ]
         if self.api_token:

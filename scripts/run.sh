@@ -36,7 +36,8 @@ trap stop INT TERM EXIT
 pids+=($!)
 # Rasa's HTTP API is on (the gateway hands conversations back through it), behind a token.
 export RASA_TOKEN="${RASA_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(24))')}"
-.venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" --endpoints endpoints.yml \
+# Only the gateway (and the action server's callers) talk to Rasa: it listens on loopback by default.
+.venv/bin/rasa run --model "$MODEL" --interface "${RASA_INTERFACE:-127.0.0.1}" --port "$RASA_PORT" --endpoints endpoints.yml \
   --credentials credentials.yml --cors "*" --enable-api --auth-token "$RASA_TOKEN" &
 pids+=($!)
 # The gateway: web chat (socket.io) and Telegram (when TELEGRAM_TOKEN is set) in front of Rasa.
