@@ -355,6 +355,13 @@ def test_thumbs_up_is_stored_without_comment(store):
         assert (row.helpful, row.comment, row.context) == (True, None, "gesprek")
 
 
+@pytest.mark.parametrize(("slots", "expected"), [({"gemeente": "zwolle"}, "zwolle"), ({}, "twenterand")])
+def test_feedback_keeps_the_municipality_for_the_figures(store, slots, expected):
+    run(feedback.ActionRecordFeedback(), tracker("/feedback_positive", "feedback_positive", slots=slots))
+    with session_scope() as session:
+        assert session.execute(select(models.Feedback.municipality)).scalar_one() == expected
+
+
 def test_deleting_the_conversation_erases_its_rows(store):
     run(screening.ActionScreeningOutcome(), tracker(slots=_answers("nee")))
     run(screening.ActionScreeningOutcome(), tracker(slots=_answers("nee"), sender="someone-else"))
