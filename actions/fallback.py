@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
@@ -65,4 +66,10 @@ class ActionHandleFallback(Action):
                 # After two misunderstandings in a row: a person may help better.
                 buttons = [{"title": "Praat met een mens", "payload": "/request_human"}, *buttons]
             dispatcher.utter_message(response=response, buttons=buttons)
+        if (tracker.latest_message.get("intent") or {}).get("name") != FALLBACK_INTENT \
+                and not (tracker.active_loop or {}).get("name"):
+            # Core fallback (no rule or story fits the state): forget the message, as Rasa's default
+            # fallback does, so the next message starts from a state the rules know instead of this
+            # action being predicted again and again.
+            return [UserUtteranceReverted()]
         return []

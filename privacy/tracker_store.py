@@ -54,6 +54,17 @@ def _when(event: Event) -> datetime:
     return datetime.fromtimestamp(event.timestamp, timezone.utc)
 
 
+def site_municipality(events: Iterable[Event]) -> str | None:
+    """The municipality whose website the message came from (the widget's data-gemeente, passed on by
+    the gateway as message metadata), for conversations that have not named their municipality."""
+    for event in events:
+        if isinstance(event, UserUttered) and isinstance(event.metadata, dict):
+            gemeente = event.metadata.get("gemeente")
+            if isinstance(gemeente, str):
+                return gemeente
+    return None
+
+
 def municipality_key(gemeente: str | None) -> str | None:
     """Our municipality's key for the gemeente slot; None for another, unknown or undisclosed one."""
     found = municipalities.find(gemeente) if gemeente else None
@@ -115,4 +126,5 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         found = figure_events(events, first_message=not seen_before)
         if found:
             # In a thread: a busy SQLite store waits (busy_timeout) without stopping Rasa's event loop.
-            await asyncio.to_thread(record_figures, found, tracker.get_slot("gemeente"))
+            gemeente = tracker.get_slot("gemeente") or site_municipality(events)
+            await asyncio.to_thread(record_figures, found, gemeente)

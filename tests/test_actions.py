@@ -69,6 +69,17 @@ def test_first_fallback_asks_to_rephrase():
     assert messages[0]["response"] == "utter_fallback_rephrase"
 
 
+def test_nlu_fallback_keeps_the_message_for_the_count():
+    _, events = run(ActionHandleFallback(), [user("greet"), bot(), user("nlu_fallback")])
+    assert events == []
+
+
+def test_core_fallback_forgets_the_message_so_the_next_one_is_handled():
+    # A clear intent in a state no rule knows: answered kindly, then reverted (no endless fallback loop).
+    _, events = run(ActionHandleFallback(), [user("greet"), bot(), user("faq")])
+    assert events == [{"event": "rewind", "timestamp": None}]
+
+
 def test_unsure_faq_answer_offers_the_likely_questions():
     event = user("nlu_fallback", "iets over geld en het huis")
     event["parse_data"].update({

@@ -23,13 +23,15 @@ class FakeRasa:
         self.replies = replies or (lambda sender, text: [{"text": f"antwoord op {text}"}])
         self.fail = fail
         self.sent: list[tuple[str, str]] = []
+        self.metadata: list[dict | None] = []
         self.executed: list[tuple[str, str]] = []
         self.trackers: dict[str, list[dict]] = {}
 
-    async def send(self, sender: str, text: str) -> list[dict]:
+    async def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
         if self.fail:
             raise httpx.ConnectError("Rasa is down")
         self.sent.append((sender, text))
+        self.metadata.append(metadata)
         return self.replies(sender, text)
 
     async def execute(self, sender: str, action: str) -> list[dict]:
@@ -208,7 +210,7 @@ def test_expert_messages_and_hand_back(store):
     asyncio.run(scenario())
     from_expert = [m for _, m in channel.delivered if m.get("from") == "expert"]
     assert from_expert[-1]["text"].endswith("<b>Hoe gaat het?</b>")  # the channel renders it as text
-    assert rasa.executed == [(conversation_id, "utter_back_to_bot")]
+    assert rasa.executed == [(conversation_id, "utter_back_to_bot"), (conversation_id, "action_listen")]
     assert "uitgevoerd: utter_back_to_bot" in channel.texts()
     assert rasa.sent[-1] == (conversation_id, "dank je")
     with session_scope() as session:
@@ -339,9 +341,9 @@ def test_quick_messages_of_one_conversation_are_answered_in_order(store):
     delays = {"een": 0.06, "twee": 0.03, "drie": 0.0}
 
     class SlowRasa(FakeRasa):
-        async def send(self, sender: str, text: str) -> list[dict]:
+        async def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
             await asyncio.sleep(delays.get(text, 0.0))
-            return await super().send(sender, text)
+            return await super().send(sender, text, metadata)
 
     router, channel = make(SlowRasa())
 
@@ -361,11 +363,11 @@ def test_other_conversations_do_not_wait_for_a_slow_one(store):
     release = None
 
     class BlockingRasa(FakeRasa):
-        async def send(self, sender: str, text: str) -> list[dict]:
+        async def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
             started.append(text)
             if text == "traag":
                 await release.wait()
-            return await super().send(sender, text)
+            return await super().send(sender, text, metadata)
 
     router, channel = make(BlockingRasa())
 

@@ -77,6 +77,15 @@ def test_a_conversation_starts_once_and_each_question_counts_its_topic(store):
                                ("question", "zwolle", "kinderalimentatie")]
 
 
+def test_without_the_slot_the_site_municipality_of_the_widget_counts(store):
+    message = said("hoi", "greet")
+    message.metadata = {"gemeente": "dordrecht"}
+    save(store, "s3", [message, BotUttered("Hoi!")])
+    assert recorded() == [("conversation_started", "dordrecht", None)]
+    save(store, "s4", [SlotSet("gemeente", "Zwolle"), said("hoi", "greet")])  # the parent's own word wins
+    assert recorded()[-1] == ("conversation_started", "zwolle", None)
+
+
 def test_the_start_is_the_first_message_stored_not_the_first_of_this_save(store):
     save(store, "s3", [ActionExecuted("action_session_start"), ActionExecuted("action_listen")])
     assert recorded() == []  # no message yet, no conversation

@@ -9,7 +9,7 @@ import socketio
 from aiohttp import web
 
 from bot.gateway.router import Router
-from bot.gateway.webchat import WebChat, to_socketio
+from bot.gateway.webchat import WebChat, message_metadata, to_socketio
 from bot.launcher import free_port
 from tests.test_router import FakeRasa
 
@@ -63,7 +63,8 @@ def test_protocol_round_trip_and_session_kept_on_reconnect(store):
             # A page reload reconnects with the stored session id and keeps the conversation.
             again, received, same = await client(url, session_id)
             assert same == session_id
-            await again.emit("user_uttered", {"message": "nog een vraag", "session_id": session_id})
+            await again.emit("user_uttered", {"message": "nog een vraag", "session_id": session_id,
+                                              "customData": {"gemeente": "zwolle"}})
             await asyncio.wait_for(received.get(), 5)
             await again.disconnect()
         finally:
@@ -71,6 +72,19 @@ def test_protocol_round_trip_and_session_kept_on_reconnect(store):
 
     asyncio.run(scenario())
     assert len({sender for sender, _ in rasa.sent}) == 1  # one Rasa conversation across the reload
+    assert rasa.metadata == [None, {"gemeente": "zwolle"}]  # the site's municipality reaches Rasa
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ({"customData": {"gemeente": "zwolle"}}, {"gemeente": "zwolle"}),
+    ({"customData": {"gemeente": "zwolle", "naam": "Jan"}}, {"gemeente": "zwolle"}),  # nothing else passes
+    ({"customData": {"gemeente": "Zwolle; drop"}}, None),
+    ({"customData": {"gemeente": 3}}, None),
+    ({"customData": "zwolle"}, None),
+    ({}, None),
+])
+def test_only_a_valid_municipality_key_goes_on_to_rasa(data, expected):
+    assert message_metadata(data) == expected
 
 
 def test_a_made_up_session_id_gets_a_fresh_one(store):

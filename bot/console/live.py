@@ -89,6 +89,10 @@ class Line:
         return clock(self.at)
 
 
+# Buttons and commands of the channels themselves (widget, Telegram), not shown by the bot.
+CHANNEL_BUTTONS = {"/request_human": "Praat met een mens", "/help": "Help", "/delete_conversation": "Verwijder"}
+
+
 def transcript(events: list[dict], live: list[LiveMessage]) -> list[Line]:
     """Rasa's user and bot messages and the live chat, merged in time order."""
     lines: list[Line] = []
@@ -103,7 +107,7 @@ def transcript(events: list[dict], live: list[LiveMessage]) -> list[Line]:
                 lines.append(Line("bot", text or "", at, tuple(payloads.values())))
         elif kind == "user" and text:
             if text.startswith("/"):  # a button: show what the parent saw on it
-                text = f"[knop] {payloads.get(text, text.lstrip('/'))}"
+                text = f"[knop] {payloads.get(text) or CHANNEL_BUTTONS.get(text) or text.lstrip('/')}"
             # The tracker store redacts already; once more costs nothing and guards older rows.
             lines.append(Line("user", redact(text), at))
     lines += [Line(m.author, m.text, m.created_at) for m in live]

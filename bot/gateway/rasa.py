@@ -27,13 +27,16 @@ class AsyncRasa:
                                              limits=httpx.Limits(max_connections=64))
         return self._client
 
-    async def send(self, sender: str, text: str) -> list[dict]:
-        """A user message through the REST channel; the bot's replies (text, buttons, custom, image)."""
+    async def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
+        """A user message through the REST channel; the bot's replies (text, buttons, custom, image).
+
+        `metadata` lands on the user event (Rasa's REST channel passes it on)."""
+        body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.concurrency)
         async with self._slots:
             response = await self._http().post("/webhooks/rest/webhook",
-                                               json={"sender": sender, "message": text})
+                                               json=body)
         response.raise_for_status()
         return response.json() or []
 

@@ -124,11 +124,12 @@ class Router:
 
     # --- messages from a parent -------------------------------------------------------------------
 
-    async def from_user(self, channel: str, address: str, text: str) -> None:
+    async def from_user(self, channel: str, address: str, text: str, *, metadata: dict | None = None) -> None:
+        """A parent's message; `metadata` (e.g. the site's municipality) goes with it to Rasa."""
         async with self._turn(f"{channel}:{address}"):
-            await self._from_user(channel, address, text)
+            await self._from_user(channel, address, text, metadata)
 
-    async def _from_user(self, channel: str, address: str, text: str) -> None:
+    async def _from_user(self, channel: str, address: str, text: str, metadata: dict | None) -> None:
         conversation = await self._store(self._conversation, channel, address)
         text = clean(text)
         if len(text) > MAX_MESSAGE_CHARS:
@@ -137,14 +138,14 @@ class Router:
         if conversation.mode == HUMAN:
             await self._to_expert(conversation, text)
             return
-        await self._to_bot(conversation, text)
+        await self._to_bot(conversation, text, metadata)
 
-    async def _to_bot(self, conversation: Conversation, text: str) -> None:
+    async def _to_bot(self, conversation: Conversation, text: str, metadata: dict | None = None) -> None:
         channel = self.channels.get(conversation.channel)
         if channel is not None:
             await channel.typing(conversation.address)
         try:
-            replies = await self.rasa.send(conversation.id, text)
+            replies = await self.rasa.send(conversation.id, text, metadata)
         except (httpx.HTTPError, ValueError):
             log.exception("router: Rasa did not answer")
             replies = self._without_rasa(text)
@@ -301,8 +302,10 @@ class Router:
             return False
         conversation, handoff_id = ended
         try:
-            # Through Rasa's API, so that the conversation's history has the hand-back too.
+            # Through Rasa's API, so that the conversation's history has the hand-back too; then
+            # action_listen, as after any bot turn, or the next message meets a state no rule knows.
             messages = await self.rasa.execute(conversation_id, "utter_back_to_bot")
+            await self.rasa.execute(conversation_id, "action_listen")
         except (httpx.HTTPError, ValueError):
             log.exception("router: Rasa did not take the conversation back")
             messages = [{"text": texts()["left_queue"]}]

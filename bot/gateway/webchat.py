@@ -23,6 +23,14 @@ from bot.gateway.router import Router
 log = logging.getLogger(__name__)
 
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_MUNICIPALITY_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def message_metadata(data: dict) -> dict | None:
+    """What of the widget's customData goes on to Rasa: only the site's municipality key, checked."""
+    custom = data.get("customData")
+    gemeente = custom.get("gemeente") if isinstance(custom, dict) else None
+    return {"gemeente": gemeente} if isinstance(gemeente, str) and _MUNICIPALITY_KEY.match(gemeente) else None
 
 
 def to_socketio(message: dict) -> dict:
@@ -87,7 +95,7 @@ class WebChat:
         if session_id is None or not isinstance(message, str):
             return
         try:
-            await self.router.from_user(self.name, session_id, message)
+            await self.router.from_user(self.name, session_id, message, metadata=message_metadata(data))
         except Exception:  # noqa: BLE001 - the parent gets a reply, never a stack trace
             log.exception("webchat: message could not be handled")
             await self.deliver(session_id, [{"text": "Er ging iets mis. Probeer het nog een keer."}])

@@ -241,7 +241,7 @@ def test_take_chat_both_ways_and_hand_back(sqlite_store):
 
         status, location, _ = await console.post("anne", f"/console/gesprek/{handoff_id}/teruggeven")
         assert (status, location) == (303, "/console/wachtrij?klaar=teruggegeven")
-        assert console.rasa.executed == [(conversation_id, "utter_back_to_bot")]
+        assert console.rasa.executed == [(conversation_id, "utter_back_to_bot"), (conversation_id, "action_listen")]
         assert console.channel.texts()[-1] == "uitgevoerd: utter_back_to_bot"
         assert mode_of(conversation_id) == "bot" and status_of(handoff_id) == ("closed", "anne")
         assert "teruggegeven aan de digitale assistent" in (await console.get("anne", location))[1]
@@ -340,8 +340,8 @@ def test_html_from_a_parent_is_escaped(sqlite_store):
         for page in (queue_page, chat_page):
             assert "<script>alert" not in page and "<img src=x" not in page
             assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in page
-        # <title>, heading, context, the line from Rasa and the live message: all escaped.
-        assert chat_page.count("&lt;script&gt;") == 5
+        # The context (topic), the line from Rasa and the live message: all escaped.
+        assert chat_page.count("&lt;script&gt;") == 3
 
     run(sqlite_store, scenario)
 
@@ -476,6 +476,7 @@ def test_transcript_merges_rasa_and_the_live_chat_in_time_order():
          "data": {"buttons": [{"title": "Omgang en gezag", "payload": "/topic{\"topic\": \"omgang\"}"}]}},
         {"event": "user", "text": '/topic{"topic": "omgang"}', "timestamp": at.timestamp() - 1},
         {"event": "user", "text": "/onbekend", "timestamp": at.timestamp()},
+        {"event": "user", "text": "/request_human", "timestamp": at.timestamp()},
         {"event": "slot", "name": "topic", "value": "omgang", "timestamp": at.timestamp()},
         {"event": "bot", "text": None, "data": {"custom": {"handoff": {}}}, "timestamp": at.timestamp()},
         {"event": "user", "text": "mail me op iemand@example.nl", "timestamp": at.timestamp() + 5},
@@ -485,9 +486,9 @@ def test_transcript_merges_rasa_and_the_live_chat_in_time_order():
     lines = live.transcript(events, live_messages)
     assert [(line.author, line.text) for line in lines] == [
         ("bot", "Kies een onderwerp"), ("user", "[knop] Omgang en gezag"), ("user", "[knop] onbekend"),
-        ("expert", "Hallo"), ("user", "mail me op [e-mailadres]"), ("user", "Hoi")]
+        ("user", "[knop] Praat met een mens"), ("expert", "Hallo"), ("user", "mail me op [e-mailadres]"), ("user", "Hoi")]
     assert lines[0].buttons == ("Omgang en gezag",) and lines[0].who == "Digitale assistent"
-    assert lines[3].time == "10:00"  # Dutch time, winter
+    assert lines[4].time == "10:00"  # Dutch time, winter
 
 
 def test_waiting_text():

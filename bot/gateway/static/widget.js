@@ -267,7 +267,9 @@
       eraseWanted = null;
     }
     while (confirmed && socket && socket.connected && outbox.length) {
-      socket.emit("user_uttered", { message: outbox.shift(), session_id: load(KEYS.session, null) });
+      // customData as in Rasa's socketio protocol: the site's municipality, for the anonymous figures.
+      socket.emit("user_uttered", { message: outbox.shift(), session_id: load(KEYS.session, null),
+                                    customData: { gemeente: gemeente } });
     }
   }
 
