@@ -90,7 +90,8 @@ class Line:
 
 
 # Buttons and commands of the channels themselves (widget, Telegram), not shown by the bot.
-CHANNEL_BUTTONS = {"/request_human": "Praat met een mens", "/help": "Help", "/delete_conversation": "Verwijder"}
+CHANNEL_BUTTONS = {"/request_human": "Praat met een mens", "/help": "Help",
+                   "/delete_conversation": "Verwijder"}
 
 
 def transcript(events: list[dict], live: list[LiveMessage]) -> list[Line]:
