@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import html
-import importlib.util
 import logging
 import re
 import socket
 from collections.abc import Awaitable, Callable
 
+import httpx
 import pytest
 
 from bot.gateway import telegram as tg
@@ -373,25 +373,31 @@ def test_render_puts_the_keyboard_on_the_last_part_only():
     assert len(expert[0][0].replace("<b>", "").replace("</b>", "")) <= 4096
 
 
-def test_webhook_mode_registers_its_url_or_fails_cleanly():
-    """Webhooks need python-telegram-bot[webhooks] (tornado); without it start() fails, leaving nothing on."""
+def test_webhook_mode_registers_its_url_and_takes_updates_only_with_the_secret():
+    """Webhook mode (python-telegram-bot[webhooks], tornado) on loopback: Telegram's POST reaches the
+    router; a POST without the secret token that setWebhook registered is refused."""
 
     async def main() -> None:
         fake = await FakeTelegram().start()
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        channel = TelegramChannel(FakeRouter(fake), fake.token, base_url=fake.base_url,
+        router = FakeRouter(fake)
+        channel = TelegramChannel(router, fake.token, base_url=fake.base_url,
                                   webhook_url="https://bot.example.nl/telegram", webhook_port=port)
         try:
-            if importlib.util.find_spec("tornado") is None:
-                with pytest.raises(RuntimeError, match="webhooks"):
-                    await channel.start()
-                assert not channel.app.running
-            else:
-                await channel.start()
-                (hook,) = fake.calls_to("setWebhook")
-                assert hook["url"] == "https://bot.example.nl/telegram" and len(hook["secret_token"]) >= 32
+            await channel.start()
+            (hook,) = fake.calls_to("setWebhook")
+            assert hook["url"] == "https://bot.example.nl/telegram" and len(hook["secret_token"]) >= 32
+            update = {"update_id": 1, "message": fake.user_message(4242, text="hoi via webhook")}
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                forged = await http.post("/telegram", json=update)
+                assert forged.status_code == 403
+                real = await http.post("/telegram", json=update,
+                                       headers={"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]})
+                assert real.status_code == 200
+            (call,) = await router.wait_calls(1)
+            assert call == ("from_user", "telegram", "4242", "hoi via webhook")
         finally:
             await channel.stop()
             await fake.stop()
@@ -414,11 +420,13 @@ def test_from_env_with_token(monkeypatch):
     monkeypatch.setenv("TELEGRAM_BASE_URL", "http://127.0.0.1:9/bot")
     monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://bot.example.nl/telegram")
     monkeypatch.setenv("TELEGRAM_WEBHOOK_PORT", "8444")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_LISTEN", "0.0.0.0")
     channel = from_env(FakeRouter(None))
     assert channel is not None and channel.name == "telegram"
     assert channel.app.bot.base_url == "http://127.0.0.1:9/bot123:abc"
     assert channel.app.bot.base_file_url == "http://127.0.0.1:9/file/bot123:abc"
-    assert (channel.webhook_url, channel.webhook_port) == ("https://bot.example.nl/telegram", 8444)
+    assert (channel.webhook_url, channel.webhook_port, channel.webhook_listen) == (
+        "https://bot.example.nl/telegram", 8444, "0.0.0.0")
     monkeypatch.setenv("TELEGRAM_WEBHOOK_PORT", "poort")
     with pytest.raises(ValueError, match="TELEGRAM_WEBHOOK_PORT"):
         from_env(FakeRouter(None))

@@ -200,11 +200,14 @@ class TelegramChannel:
         base_url: str | None = None,
         webhook_url: str | None = None,
         webhook_port: int = DEFAULT_WEBHOOK_PORT,
+        webhook_listen: str = "127.0.0.1",
         poll_timeout: float = POLL_TIMEOUT,
     ) -> None:
         self.router = router
         self.webhook_url = webhook_url
         self.webhook_port = webhook_port
+        # Behind the site's HTTPS reverse proxy by default; 0.0.0.0 only when Telegram reaches us directly.
+        self.webhook_listen = webhook_listen
         self.poll_timeout = poll_timeout
         self.buttons = ButtonPayloads()
         builder = ApplicationBuilder().token(token).job_queue(None).concurrent_updates(_OneAtATimePerChat())
@@ -238,7 +241,7 @@ class TelegramChannel:
         await self.app.start()
         try:
             await self._start_updates()
-        except BaseException:  # e.g. webhooks need python-telegram-bot[webhooks]: leave nothing running
+        except BaseException:  # e.g. the webhook port is taken: leave nothing running
             await self.stop()
             raise
 
@@ -246,7 +249,7 @@ class TelegramChannel:
         assert self.app.updater is not None
         if self.webhook_url:
             await self.app.updater.start_webhook(
-                listen="0.0.0.0",
+                listen=self.webhook_listen,
                 port=self.webhook_port,
                 url_path=urlsplit(self.webhook_url).path.lstrip("/"),
                 webhook_url=self.webhook_url,
@@ -351,7 +354,8 @@ def _file_url(base_url: str) -> str:
 
 def from_env(router: RouterLike) -> TelegramChannel | None:
     """The Telegram channel configured by TELEGRAM_TOKEN, TELEGRAM_BASE_URL (a fake API in tests),
-    TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_PORT; None (the gateway runs without it) when no token."""
+    TELEGRAM_WEBHOOK_URL, TELEGRAM_WEBHOOK_PORT and TELEGRAM_WEBHOOK_LISTEN; None (the gateway runs
+    without it) when no token."""
     token = os.environ.get("TELEGRAM_TOKEN", "").strip()
     if not token:
         logger.info("Telegram disabled: TELEGRAM_TOKEN is not set")
@@ -365,4 +369,5 @@ def from_env(router: RouterLike) -> TelegramChannel | None:
         base_url=os.environ.get("TELEGRAM_BASE_URL", "").strip() or None,
         webhook_url=os.environ.get("TELEGRAM_WEBHOOK_URL", "").strip() or None,
         webhook_port=int(raw_port),
+        webhook_listen=os.environ.get("TELEGRAM_WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
     )
