@@ -97,7 +97,7 @@ def test_bot_mode_sends_to_rasa_and_delivers_the_replies(store):
     asyncio.run(router.from_user("web", "session-1", "hoi"))
     assert rasa.sent == [(router.conversation_id("web", "session-1"), "hoi")]
     assert channel.typed == ["session-1"] and channel.texts() == ["antwoord op hoi"]
-    assert conversation(router).mode == "bot"
+    assert conversation(router) is None  # nothing is stored about a conversation with the bot only
 
 
 def test_sender_ids_do_not_reveal_the_address():

@@ -84,18 +84,12 @@ class Router:
         return await asyncio.to_thread(function, *args)
 
     def _conversation(self, channel: str, address: str) -> Conversation:
+        """The conversation's row; a conversation that never left the bot has none (BOT by default), so
+        the common path only reads, without SQLite's write lock. The row is written on hand-over."""
         conversation_id = self.conversation_id(channel, address)
-        # Most messages belong to a known conversation: read without SQLite's write lock first.
         with read_scope() as session:
             found = session.get(Conversation, conversation_id)
-        if found is not None:
-            return found
-        with session_scope() as session:
-            found = session.get(Conversation, conversation_id)
-            if found is None:
-                found = Conversation(id=conversation_id, channel=channel, address=address, mode=BOT)
-                session.add(found)
-            return found
+        return found or Conversation(id=conversation_id, channel=channel, address=address, mode=BOT)
 
     @contextlib.asynccontextmanager
     async def _turn(self, key: str):
@@ -192,15 +186,18 @@ class Router:
     # --- the hand-over ----------------------------------------------------------------------------
 
     async def _start_handoff(self, conversation: Conversation, handoff: dict) -> None:
-        position = await self._store(self._enter_queue, conversation.id, str(handoff.get("id")))
+        position = await self._store(self._enter_queue, conversation, str(handoff.get("id")))
         self._schedule_timeout(conversation.id, self.handoff_timeout)
         await self._deliver(conversation, [{"text": texts()["queued"].format(position=position)}])
         await self._notify(conversation.id, {"type": "queued", "handoff_id": str(handoff.get("id"))})
 
     @staticmethod
-    def _enter_queue(conversation_id: str, handoff_id: str) -> int:
+    def _enter_queue(known: Conversation, handoff_id: str) -> int:
         with session_scope() as session:
-            conversation = session.get(Conversation, conversation_id)
+            conversation = session.get(Conversation, known.id)
+            if conversation is None:
+                conversation = Conversation(id=known.id, channel=known.channel, address=known.address)
+                session.add(conversation)
             conversation.mode, conversation.handoff_id = HUMAN, handoff_id
             conversation.mode_since = conversation.updated_at = utcnow()
             request = session.get(HandoffRequest, handoff_id)
