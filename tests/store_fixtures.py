@@ -18,6 +18,19 @@ AFTERNOON, EVENING = time(13, 0), time(16, 0)
 PHONE, MASKED = "+31612345678", "06-****5678"
 
 
+DATABASES = ("sqlite", "postgresql")  # every store test runs on both
+
+
+def database_for(request, tmp_path) -> Iterator[str]:
+    """The database of a fixture parametrised with DATABASES, for one test (use with `yield from`)."""
+    if request.param == "sqlite":
+        with sqlite_database(tmp_path) as database:
+            yield database
+    else:
+        with postgres_database(request.getfixturevalue("postgres")) as database:
+            yield database
+
+
 @contextmanager
 def sqlite_database(directory) -> Iterator[str]:
     url = f"sqlite:///{directory / 'store.db'}"

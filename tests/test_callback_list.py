@@ -14,13 +14,13 @@ from bot.store.db import session_scope
 from bot.store.models import Callback, PhoneView
 from tests.store_fixtures import (
     AFTERNOON,
+    DATABASES,
     EVENING,
     MASKED,
     MORNING,
     NOON,
     PHONE,
-    postgres_database,
-    sqlite_database,
+    database_for,
 )
 
 MONDAY = date(2030, 3, 4)
@@ -31,14 +31,9 @@ def fernet_key(monkeypatch):
     monkeypatch.setenv(crypto.KEY_VARIABLE, Fernet.generate_key().decode())
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def url(request, tmp_path):
-    if request.param == "sqlite":
-        with sqlite_database(tmp_path) as database:
-            yield database
-    else:
-        with postgres_database(request.getfixturevalue("postgres")) as database:
-            yield database
+    yield from database_for(request, tmp_path)
 
 
 def book(url: str, day: date, start: time = MORNING, end: time = NOON, *, municipality: str = "twenterand",

@@ -17,7 +17,7 @@ from bot.store.models import (
     SchemesOutcome,
     ScreeningOutcome,
 )
-from tests.store_fixtures import postgres_database, sqlite_database
+from tests.store_fixtures import DATABASES, database_for
 
 # Monday 4 to Sunday 10 March 2030 (ISO week 10); Amsterdam is UTC+1 then, so local midnight of
 # the 4th is 23:00 UTC on the 3rd, and the period ends at 23:00 UTC on the 10th.
@@ -29,14 +29,9 @@ JUST_AFTER = LAST_INSIDE + timedelta(seconds=1)
 NOON = datetime(2030, 3, 6, 11, 0, tzinfo=timezone.utc)  # Wednesday 6 March, 12:00 local
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def url(request, tmp_path):
-    if request.param == "sqlite":
-        with sqlite_database(tmp_path) as database:
-            yield database
-    else:
-        with postgres_database(request.getfixturevalue("postgres")) as database:
-            yield database
+    yield from database_for(request, tmp_path)
 
 
 def add(url: str, *rows) -> None:

@@ -10,19 +10,14 @@ import pytest
 from bot.store import handoffs, records
 from bot.store.db import session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
-from tests.store_fixtures import postgres_database, sqlite_database
+from tests.store_fixtures import DATABASES, database_for
 
 T0 = datetime(2030, 3, 4, 10, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def url(request, tmp_path):
-    if request.param == "sqlite":
-        with sqlite_database(tmp_path) as database:
-            yield database
-    else:
-        with postgres_database(request.getfixturevalue("postgres")) as database:
-            yield database
+    yield from database_for(request, tmp_path)
 
 
 def queued(url: str, name: str, *, municipality: str = "twenterand", minutes_ago: int = 0,

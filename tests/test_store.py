@@ -28,6 +28,7 @@ from bot.store.models import (
 )
 from tests.store_fixtures import (
     AFTERNOON,
+    DATABASES,
     DAY,
     EVENING,
     MASKED,
@@ -35,8 +36,8 @@ from tests.store_fixtures import (
     NOON,
     PHONE,
     book,
+    database_for,
     places_left,
-    postgres_database,
     sqlite_database,
 )
 
@@ -48,14 +49,9 @@ def fernet_key(monkeypatch):
     return key
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def url(request, tmp_path):
-    if request.param == "sqlite":
-        with sqlite_database(tmp_path) as database:
-            yield database
-    else:
-        with postgres_database(request.getfixturevalue("postgres")) as database:
-            yield database
+    yield from database_for(request, tmp_path)
 
 
 # --- schema -------------------------------------------------------------------------------------

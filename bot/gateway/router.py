@@ -290,11 +290,15 @@ class Router:
                                              "author": "expert", "text": stored})
         return True
 
-    async def hand_back(self, conversation_id: str) -> bool:
-        """The expert hands the conversation back: the bot says so and takes over again."""
+    async def _expert_ends(self, conversation_id: str) -> tuple[Conversation, str | None] | None:
+        """The expert ends the live chat (hand back or close): back to BOT mode, the request closed."""
         self._cancel_timeout(conversation_id)
         self._acknowledged.discard(conversation_id)
-        ended = await self._store(self._end_handoff, conversation_id, None, "closed")
+        return await self._store(self._end_handoff, conversation_id, None, "closed")
+
+    async def hand_back(self, conversation_id: str) -> bool:
+        """The expert hands the conversation back: the bot says so and takes over again."""
+        ended = await self._expert_ends(conversation_id)
         if ended is None:
             return False
         conversation, handoff_id = ended
@@ -312,9 +316,7 @@ class Router:
 
     async def close_by_expert(self, conversation_id: str) -> bool:
         """The expert closes the chat: the parent is told so and goes on with the bot."""
-        self._cancel_timeout(conversation_id)
-        self._acknowledged.discard(conversation_id)
-        ended = await self._store(self._end_handoff, conversation_id, None, "closed")
+        ended = await self._expert_ends(conversation_id)
         if ended is None:
             return False
         conversation, handoff_id = ended
