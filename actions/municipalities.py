@@ -33,6 +33,8 @@ DATA_DIR = Path(os.environ.get("SCHEIDINGSPUNT_MUNICIPALITIES_DIR") or REPO / "d
 
 Text = constr(strip_whitespace=True, min_length=1)
 Key = constr(regex=r"^[a-z][a-z0-9_]*$")
+# A key as it may arrive in a URL or a chat message (the store's columns hold 64 characters).
+KEY_IN_REQUEST = r"[a-z][a-z0-9_]{0,63}"
 Url = constr(strip_whitespace=True, regex=r"^https?://\S+$")
 Percentage = conint(ge=50, le=300)
 Age = conint(ge=0, le=120)

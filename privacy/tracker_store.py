@@ -105,8 +105,10 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 logger.info("Conversation deleted on the user's request (%d events).", deleted)
                 return
 
-            # Asked before the new rows are added (a query would flush them): any earlier message?
-            seen_before = session.query(self.SQLEvent.id).filter(
+            # Asked before the new rows are added (a query would flush them), and only when this save
+            # holds a message: is it the conversation's first?
+            seen_before = not any(isinstance(e, UserUttered) for e in events) or session.query(
+                self.SQLEvent.id).filter(
                 self.SQLEvent.sender_id == tracker.sender_id,
                 self.SQLEvent.type_name == UserUttered.type_name,
             ).first() is not None

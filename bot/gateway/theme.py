@@ -14,10 +14,10 @@ import re
 
 from aiohttp import web
 
-from actions.municipalities import Theme, contrast_ratio, load_all, mix
+from actions.municipalities import KEY_IN_REQUEST, Theme, contrast_ratio, load_all, mix
 
 PREFIX = "/widget/theme/"
-_FILE = re.compile(r"([a-z][a-z0-9_]{0,63})\.css")
+_FILE = re.compile(rf"({KEY_IN_REQUEST})\.css")
 _PLAIN = re.compile(r"[A-Za-z0-9 .,\-]")
 BLACK, WHITE = "#000000", "#ffffff"
 

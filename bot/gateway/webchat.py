@@ -18,12 +18,13 @@ from typing import Any
 
 import socketio
 
+from actions.municipalities import KEY_IN_REQUEST
 from bot.gateway.router import Router
 
 log = logging.getLogger(__name__)
 
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_MUNICIPALITY_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_MUNICIPALITY_KEY = re.compile(rf"^{KEY_IN_REQUEST}$")
 
 
 def message_metadata(data: dict) -> dict | None:
