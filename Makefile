@@ -23,7 +23,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 help:
 	@echo "make run    set up, train if needed and start everything (gateway :8080, Rasa :5005, actions :5055)"
 	@echo "make test   set up, train if needed and run the whole test suite"
-	@echo "make bench  run the benchmarks (NLU cross-validation, latency, safety, forms, gateway)"
+	@echo "make bench  run the benchmarks (NLU cross-validation, latency, safety, held-out sets, forms, gateway)"
 
 run: $(MODEL)
 	scripts/run.sh
@@ -69,6 +69,7 @@ bench: $(MODEL)
 	$(PY) -m benchmarks.nlu_crossval
 	$(PY) -m benchmarks.runtime --train
 	$(PY) -m benchmarks.safety
+	$(PY) -m benchmarks.heldout
 	$(PY) -m benchmarks.forms
 	$(PY) -m benchmarks.gateway
 

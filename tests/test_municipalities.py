@@ -225,10 +225,13 @@ def test_exactly_one_default_over_all_files(tmp_path, defaults):
 
 
 def test_an_alias_belongs_to_one_file_only(good):
-    data = raw("zwolle")
-    data["aliases"] = ["Vroomshoop"]
-    write(good, data)
-    assert "zwolle.yml: aliases: 'vroomshoop' is also used by twenterand.yml" in load_error(good)
+    # A place no municipality file names yet (the real ones are known spellings of their municipality).
+    twenterand, zwolle = raw("twenterand"), raw("zwolle")
+    twenterand["aliases"] = [*twenterand["aliases"], "Nergenshuizen"]
+    zwolle["aliases"] = ["Nergenshuizen"]
+    write(good, twenterand)
+    write(good, zwolle)
+    assert "zwolle.yml: aliases: 'nergenshuizen' is also used by twenterand.yml" in load_error(good)
 
 
 def test_empty_directory_is_an_error(tmp_path):

@@ -12,6 +12,7 @@ from bot.gateway.router import Router, texts
 from bot.store import records
 from bot.store.db import session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
+from language import safety
 
 SECRET = "test-secret"
 
@@ -26,6 +27,8 @@ class FakeRasa:
         self.metadata: list[dict | None] = []
         self.executed: list[tuple[str, str]] = []
         self.trackers: dict[str, list[dict]] = {}
+        self.intents: dict[str, str] = {}
+        self.parsed: list[str] = []
 
     async def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
         if self.fail:
@@ -37,6 +40,14 @@ class FakeRasa:
     async def execute(self, sender: str, action: str) -> list[dict]:
         self.executed.append((sender, action))
         return [{"text": f"uitgevoerd: {action}"}]
+
+    async def parse(self, text: str) -> dict:
+        """The NLU's intent: scripted in `intents`, else what the safety patterns say."""
+        if self.fail:
+            raise httpx.ConnectError("Rasa is down")
+        self.parsed.append(text)
+        intent = self.intents.get(text) or safety.load().detect(text) or "faq"
+        return {"text": text, "intent": {"name": intent, "confidence": 1.0}}
 
     async def tracker(self, sender: str) -> dict:
         """The tracker as Rasa's HTTP API returns it; tests put events in `trackers`."""
@@ -79,8 +90,8 @@ def handoff_replies(sender: str, text: str) -> list[dict]:
             {"custom": {"handoff": {"id": handoff_id, "reason": "op verzoek"}}}]
 
 
-def make(rasa: FakeRasa, timeout: float = 300.0) -> tuple[Router, FakeChannel]:
-    router = Router(rasa, secret=SECRET, handoff_timeout=timeout)
+def make(rasa: FakeRasa, timeout: float = 300.0, safety_reply: float = 60.0) -> tuple[Router, FakeChannel]:
+    router = Router(rasa, secret=SECRET, handoff_timeout=timeout, safety_reply_seconds=safety_reply)
     channel = FakeChannel()
     router.register(channel)
     return router, channel
@@ -384,3 +395,56 @@ def test_other_conversations_do_not_wait_for_a_slow_one(store):
 
     asyncio.run(scenario())
     assert started == ["traag", "snel"]
+
+
+# --- safety while a person is (to be) in the chat --------------------------------------------------
+
+def _human_mode_signal(rasa: FakeRasa, signal: str, *, expert_writes: bool):
+    router, channel = make(rasa, safety_reply=0.05)
+    heard = []
+
+    async def listener(conversation_id, event):
+        heard.append(event)
+
+    router.listeners.append(listener)
+
+    async def scenario():
+        await router.from_user("web", "session-1", "ik wil een mens")
+        await router.from_user("web", "session-1", signal)
+        if expert_writes:
+            await router.from_expert(router.conversation_id("web", "session-1"), "Ik ben er, ben je veilig?")
+        await asyncio.sleep(0.2)
+        await router.close()
+
+    asyncio.run(scenario())
+    return channel, heard
+
+
+def test_a_safety_signal_in_human_mode_is_flagged_and_gets_the_helplines_when_nobody_answers(store):
+    rasa = FakeRasa(handoff_replies)
+    rasa.intents["hij staat elke avond voor mijn deur"] = "safety_violence"
+    channel, heard = _human_mode_signal(rasa, "hij staat elke avond voor mijn deur", expert_writes=False)
+    assert "hij staat elke avond voor mijn deur" in rasa.parsed  # NLU only: no turn in the bot's conversation
+    assert [text for _, text in rasa.sent] == ["ik wil een mens"]
+    assert {"type": "safety", "signal": "safety_violence"}.items() <= next(
+        e for e in heard if e["type"] == "safety").items()
+    assert texts()["expert_safety_flag"] in [e.get("text") for e in heard if e.get("author") == "system"]
+    assert channel.texts()[-1] == texts()["helplines_violence"]
+    with session_scope() as session:
+        authors = session.execute(select(LiveMessage.author)).scalars().all()
+    assert "system" in authors
+
+
+def test_no_gateway_helplines_when_the_expert_answers_in_time(store):
+    rasa = FakeRasa(handoff_replies)
+    channel, heard = _human_mode_signal(rasa, "ik wil niet meer leven", expert_writes=True)
+    assert any(e["type"] == "safety" and e["signal"] == "safety_suicide" for e in heard)
+    assert texts()["helplines_suicide"] not in channel.texts()
+    assert channel.texts()[-1] == "Ik ben er, ben je veilig?"
+
+
+def test_an_ordinary_message_in_human_mode_is_not_flagged(store):
+    rasa = FakeRasa(handoff_replies)
+    channel, heard = _human_mode_signal(rasa, "hoe lang duurt het nog?", expert_writes=False)
+    assert not any(e["type"] == "safety" for e in heard)
+    assert texts()["helplines_violence"] not in channel.texts()

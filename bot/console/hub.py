@@ -28,7 +28,7 @@ from bot.store.models import utcnow
 log = logging.getLogger(__name__)
 
 HUB_KEY = "live_hub"
-QUEUE_EVENTS = frozenset({"queued", "taken", "left", "expired", "handed_back", "closed"})
+QUEUE_EVENTS = frozenset({"queued", "taken", "left", "expired", "handed_back", "closed", "safety"})
 END_EVENTS = frozenset({"left", "expired", "handed_back", "closed"})
 AUTHORS = {"user": "Ouder", "bot": "Digitale assistent", "expert": "Medewerker", "system": "Melding"}
 
@@ -124,7 +124,7 @@ def outgoing(account: Account, view: HandoffView, event: dict) -> list[tuple[str
     if kind in QUEUE_EVENTS and account.may_see(view.municipality):
         out.append(("queue", {"type": kind, "handoff_id": view.id}))
     if view.taken_by == account.username:
-        if kind == "message" and event.get("author") in ("user", "expert"):
+        if kind == "message" and event.get("author") in ("user", "expert", "system"):
             out.append(("message", {"handoff_id": view.id, "author": event["author"],
                                     "who": AUTHORS[event["author"]], "text": event.get("text", ""),
                                     "time": clock(event.get("at") or utcnow())}))

@@ -49,6 +49,12 @@ class AsyncRasa:
         response.raise_for_status()
         return response.json().get("messages", [])
 
+    async def parse(self, text: str) -> dict:
+        """What the NLU makes of a text, without touching any conversation (HTTP API)."""
+        response = await self._http().post("/model/parse", params={"token": self.token}, json={"text": text})
+        response.raise_for_status()
+        return response.json()
+
     async def tracker(self, sender: str) -> dict:
         response = await self._http().get(f"/conversations/{quote(sender, safe='')}/tracker",
                                           params={"token": self.token})

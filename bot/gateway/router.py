@@ -42,6 +42,9 @@ MAX_MESSAGE_CHARS = 2000
 BOT, HUMAN = "bot", "human"
 CALLBACK_BUTTON = {"title": "Bel me terug", "payload": "/request_callback"}
 HELP_BUTTON = {"title": "Wat kan ik vragen?", "payload": "/help"}
+# In HUMAN mode a safety signal is flagged to the expert at once; the parent gets the helplines from
+# the gateway when no expert has written within this many seconds.
+SAFETY_REPLY_SECONDS = 60.0
 # Listeners (the expert console) hear about every live event: (conversation id, event dict).
 Listener = Callable[[str, dict], Awaitable[None]]
 
@@ -56,10 +59,14 @@ def utcnow() -> datetime:
 
 
 class Router:
-    def __init__(self, rasa: AsyncRasa, *, secret: str, handoff_timeout: float = 300.0) -> None:
+    def __init__(self, rasa: AsyncRasa, *, secret: str, handoff_timeout: float = 300.0,
+                 safety_reply_seconds: float = SAFETY_REPLY_SECONDS) -> None:
         self.rasa = rasa
         self.secret = secret.encode()
         self.handoff_timeout = handoff_timeout
+        self.safety_reply_seconds = safety_reply_seconds
+        self._safety_timers: dict[str, asyncio.Task] = {}
+        self._expert_wrote: dict[str, float] = {}  # conversation id -> loop time of the expert's last message
         self.channels: dict[str, Channel] = {}
         self.listeners: list[Listener] = []
         self._timers: dict[str, asyncio.Task] = {}
@@ -155,9 +162,40 @@ class Router:
         """Rasa unreachable: a friendly message; a safety signal still gets the helplines."""
         signal = safety.load().detect(text)
         if signal == safety.SUICIDE:
-            return [{"text": "Praat er nu over met 113 Zelfmoordpreventie: bel 113 of 0800-0113, of chat op "
-                             "113.nl. Dag en nacht, anoniem. Bij direct gevaar: bel 112."}]
+            return [{"text": texts()["helplines_suicide"]}]
         return [{"text": texts()["unavailable"]}]
+
+    async def _safety_signal(self, text: str) -> str | None:
+        """The safety intent of a parent's message to an expert: Rasa's NLU (patterns, classifier and
+        meaning), or the patterns alone when Rasa cannot be asked."""
+        try:
+            intent = ((await self.rasa.parse(text)).get("intent") or {}).get("name")
+        except (httpx.HTTPError, ValueError):
+            return safety.load().detect(text)
+        return intent if intent in (safety.VIOLENCE, safety.SUICIDE) else None
+
+    async def _flag_safety(self, conversation: Conversation, signal: str) -> None:
+        """Tell the expert at once; give the parent the helplines if no expert writes within a minute."""
+        note = texts()["expert_safety_flag"]
+        await self._store(self._add_live, conversation.id, "system", note)
+        await self._notify(conversation.id, {"type": "safety", "handoff_id": conversation.handoff_id,
+                                             "signal": signal})
+        await self._notify(conversation.id, {"type": "message", "handoff_id": conversation.handoff_id,
+                                             "author": "system", "text": note})
+        flagged_at = asyncio.get_running_loop().time()
+        previous = self._safety_timers.pop(conversation.id, None)
+        if previous is not None:
+            previous.cancel()
+        self._safety_timers[conversation.id] = asyncio.get_running_loop().create_task(
+            self._helplines_unless_answered(conversation, signal, flagged_at))
+
+    async def _helplines_unless_answered(self, conversation: Conversation, signal: str, since: float) -> None:
+        await asyncio.sleep(self.safety_reply_seconds)
+        self._safety_timers.pop(conversation.id, None)
+        if self._expert_wrote.get(conversation.id, -1.0) >= since:
+            return
+        key = "helplines_suicide" if signal == safety.SUICIDE else "helplines_violence"
+        await self._deliver(conversation, [{"text": texts()[key]}])
 
     async def _to_expert(self, conversation: Conversation, text: str) -> None:
         if text.strip().lower() in texts()["back_to_bot"]:
@@ -170,6 +208,9 @@ class Router:
         if conversation.id not in self._acknowledged and await self._store(self._waiting, conversation):
             self._acknowledged.add(conversation.id)
             await self._deliver(conversation, [{"text": texts()["waiting_ack"]}])
+        signal = await self._safety_signal(text)
+        if signal:
+            await self._flag_safety(conversation, signal)
 
     @staticmethod
     def _add_live(conversation_id: str, author: str, text: str) -> None:
@@ -284,6 +325,7 @@ class Router:
         if conversation is None or conversation.mode != HUMAN:
             return False
         stored = redact(clean(text))
+        self._expert_wrote[conversation_id] = asyncio.get_running_loop().time()
         await self._store(self._add_live, conversation_id, "expert", stored)
         await self._deliver(conversation, [{"text": clean(text), "from": "expert"}])
         await self._notify(conversation_id, {"type": "message", "handoff_id": conversation.handoff_id,
@@ -377,3 +419,6 @@ class Router:
     async def close(self) -> None:
         for conversation_id in list(self._timers):
             self._cancel_timeout(conversation_id)
+        for timer in self._safety_timers.values():
+            timer.cancel()
+        self._safety_timers.clear()

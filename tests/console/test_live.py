@@ -528,3 +528,16 @@ def test_context_without_screening_or_topic():
         "Omgang en gezag", "Telegram", "niet gedaan", "niet bekend")
     assert live.describe(_view(topic=None, channel=None))["topic"] == "geen onderwerp gekozen"
     assert live.describe(_view(screening_level="advies"))["screening"] == "advies"
+
+
+def test_a_safety_signal_reaches_the_expert_as_a_note_and_refreshes_the_queue():
+    from bot.console.auth import Account
+
+    anne = Account(1, "anne", "expert", "twenterand", "scheidingsdeskundige", "Scheidingsdeskundige")
+    cora = Account(3, "cora", "coordinator", "*", None, None)
+    note = {"type": "message", "author": "system", "text": "Let op"}
+    sent = hub.outgoing(anne, _view(), note)
+    assert [name for name, _ in sent] == ["message"] and sent[0][1]["who"] == "Melding"
+    assert hub.outgoing(cora, _view(), note) == []  # only the expert in the chat reads the chat
+    flagged = {"type": "safety", "signal": "safety_violence"}
+    assert [name for name, _ in hub.outgoing(cora, _view(status="waiting", taken_by=None), flagged)] == ["queue"]

