@@ -286,8 +286,8 @@ class ScopeGuard(_MeaningGuard):
 
     def intent_for(self, message: Message) -> tuple[str, float] | None:
         if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) not in self.config["applies_to"] \
-                or message.get(EXACT_EXAMPLE):
-            return None
+                or message.get(EXACT_EXAMPLE) or message.get("entities"):
+            return None  # an answer with a day, an amount or a place ("morgen misschien") is ours
         probability = self.meaning.probabilities(message.get(TEXT) or "").get(self.LISTEN_FOR[0], 0.0)
         return (self.LISTEN_FOR[0], probability) if probability >= self.config["threshold"] else None
 
