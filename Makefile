@@ -9,7 +9,9 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 PIPELINE := build/nl_pipeline/meta.json
 MODEL := models/scheidingspunt.tar.gz
 AXE := node_modules/axe-core/axe.min.js
-MODEL_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules data/stories -type f -name '*.yml' 2>/dev/null) $(PIPELINE)
+CALM := data/safety/calm_examples.yml
+MODEL_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules data/stories -type f -name '*.yml' 2>/dev/null) \
+	$(PIPELINE) $(CALM) $(wildcard language/*.py)
 
 # No telemetry (the machine has no internet) and reproducible training.
 export RASA_TELEMETRY_ENABLED := false
@@ -55,8 +57,11 @@ $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# Rasa's training cache sees the training data and the config, not the SafetyGuard's calm examples
+# nor our component code: when one of those changed, everything is trained anew.
 $(MODEL): $(STAMP) $(MODEL_INPUTS)
-	$(RASA) train --fixed-model-name scheidingspunt --out models
+	$(RASA) train --fixed-model-name scheidingspunt --out models \
+		$(if $(filter $(CALM) language/%.py,$?),--force)
 	@touch $@
 
 validate: $(PIPELINE)

@@ -115,13 +115,17 @@ def evaluate(parse: Parse, split: str) -> Report:
     report.add("safety helplines (+worry)", helped / len(signals))
 
     calm = heldout.harmless(split) + [heldout.Item(i.text, "") for i in faq_items]
-    alarms = 0
+    alarms = worries = 0
     for item in calm:
         intent = intent_of(parse(item.text))
         if intent in SAFETY:
             alarms += 1
             report.miss("false alarm", f"{item.text!r} -> {intent}")
+        if intent == WORRY:  # gentle, with the helplines (and the answer), but not asked for
+            worries += 1
+            report.miss("worry answer to a calm message", item.text)
     report.add("safety false alarms", alarms / len(calm))
+    report.add("calm messages: worry answer", worries / len(calm))
 
     oos = heldout.out_of_scope(split)
     hits = 0

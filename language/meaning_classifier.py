@@ -1,6 +1,7 @@
 """A small classifier on the sentence vectors (language/sentence_encoder.py) for one decision.
 
-The SafetyGuard asks "violence, suicide or neither?", the ScopeGuard "out of scope or not?". Trained
+The SafetyGuard asks "violence, suicide or neither?", the ScopeGuard "out of scope or not?", the
+MeaningIntentVote "which intent?" (every intent, no OTHER class). Trained
 with the rest of the model on the training examples, with balanced classes (the examples of the
 classes we listen for are few). Meaning reaches words the patterns and the word counts never saw
 ("ze belt me zestig keer per dag", "ik ben alleen nog een last", "hoe snoei ik mijn rozen").
@@ -21,23 +22,28 @@ OTHER = ""  # the first class: everything else
 
 @dataclass(frozen=True)
 class MeaningClassifier:
-    classes: tuple[str, ...]   # OTHER first, then the intents listened for
+    classes: tuple[str, ...]   # OTHER first (unless every intent is listened for), then the intents
     weights: np.ndarray        # (classes, 512), or (0, 512) when untrained
     bias: np.ndarray
 
     @classmethod
-    def build(cls, examples: list[tuple[str, str]], listen_for: tuple[str, ...],
-              strength: float = 1.0) -> MeaningClassifier:
-        """From (text, intent) pairs; intents not in `listen_for` count as OTHER. `strength` is the
-        inverse regularisation (scikit-learn's C)."""
+    def build(cls, examples: list[tuple[str, str]], listen_for: tuple[str, ...] | None,
+              strength: float = 1.0, balanced: bool = True) -> MeaningClassifier:
+        """From (text, intent) pairs; intents not in `listen_for` count as OTHER, and `None` listens
+        for every intent. `strength` is the inverse regularisation (scikit-learn's C); `balanced`
+        weighs every class alike however many examples it has."""
         from sklearn.linear_model import LogisticRegression
 
-        classes = (OTHER, *listen_for)
+        classes = (OTHER, *listen_for) if listen_for is not None else tuple(sorted({i for _, i in examples}))
+        if len(classes) < 2:
+            return cls.empty(classes)
+        listen_for = classes if listen_for is None else listen_for
         labels = np.array([classes.index(intent) if intent in listen_for else 0 for _, intent in examples])
         if len(set(labels.tolist())) < len(classes):
             return cls.empty(classes)
         vectors = sentence_encoder.embed([clean(text) for text, _ in examples])
-        model = LogisticRegression(C=strength, class_weight="balanced", max_iter=3000, random_state=0)
+        model = LogisticRegression(C=strength, class_weight="balanced" if balanced else None,
+                                   max_iter=5000, random_state=0)
         model.fit(vectors, labels)
         weights, bias = model.coef_, model.intercept_
         if len(classes) == 2:  # scikit-learn keeps one row for two classes
@@ -64,4 +70,4 @@ class MeaningClassifier:
         scores = self.weights @ sentence_encoder.embed_one(clean(text)) + self.bias
         probabilities = np.exp(scores - scores.max())
         probabilities /= probabilities.sum()
-        return {c: float(p) for c, p in zip(self.classes[1:], probabilities[1:], strict=True)}
+        return {c: float(p) for c, p in zip(self.classes, probabilities, strict=True) if c != OTHER}

@@ -253,8 +253,12 @@ class _MeaningGuard(_Guard):
                execution_context: ExecutionContext) -> _MeaningGuard:
         return cls(config, model_storage, resource)
 
+    def training_examples(self, training_data: TrainingData) -> list[tuple[str, str]]:
+        """(text, intent) pairs the meaning classifier learns from."""
+        return [(e.get(TEXT), e.get(INTENT)) for e in training_data.intent_examples if e.get(TEXT)]
+
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [(e.get(TEXT), e.get(INTENT)) for e in training_data.intent_examples if e.get(TEXT)]
+        examples = self.training_examples(training_data)
         self.meaning = MeaningClassifier.build(examples, self.LISTEN_FOR, self.config["strength"])
         with self.model_storage.write_to(self.resource) as directory:
             self.meaning.save(directory / self.FILE)
@@ -304,13 +308,15 @@ class SafetyGuard(_MeaningGuard):
     def get_default_config() -> dict[str, Any]:
         # Relative paths are taken from the repository root. The meaning thresholds are probabilities of
         # language/safety_meaning.py, tuned on the development half of tests/data/heldout/ only.
-        return {"patterns": str(safety.PATTERNS_FILE), "classifier_threshold": 0.9,
+        return {"patterns": str(safety.PATTERNS_FILE), "calm_examples": str(safety.CALM_FILE),
+                "classifier_threshold": 0.9,
                 "soft_intent": "share_worry", "retrieval_intent": "faq",
-                "semantic_alarm": 0.99, "semantic_doubt": 0.9, "answer_too_threshold": 0.15, "strength": 0.5,
+                "semantic_alarm": 0.8, "semantic_doubt": 0.7,
+                "answer_too_threshold": 0.15, "strength": 0.5,
                 # Meaning decides only where the classifiers heard a question or nothing clear; a
                 # recognised worry, flow or command ("jullie hoeven me niet meer te bellen") stays.
                 "meaning_applies_to": ["faq", NLU_FALLBACK, "out_of_scope", "inform", "ask_municipality",
-                                       "choose_topic"],
+                                       "choose_topic", "share_worry"],
                 # A question whose best answer is about someone's safety is a doubtful signal: the worry
                 # answer (helplines) with that answer, and in a form the helplines before it asks again.
                 "safety_answers": ["faq/omgeving_zorgen_veiligheid"]}
@@ -318,7 +324,13 @@ class SafetyGuard(_MeaningGuard):
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage | None = None,
                  resource: Resource | None = None, meaning: MeaningClassifier | None = None) -> None:
         super().__init__(config, model_storage, resource, meaning)
-        self.patterns = safety.load(safety.PATTERNS_FILE.parent.parent.parent / self.config["patterns"])
+        self.patterns = safety.load(safety.REPO / self.config["patterns"])
+
+    def training_examples(self, training_data: TrainingData) -> list[tuple[str, str]]:
+        # Harmless messages with alarming words teach the meaning what is not a signal. Rasa's cache
+        # does not see this file: the Makefile retrains with --force when it changed.
+        calm = [(text, "") for text in safety.calm_examples(safety.REPO / self.config["calm_examples"])]
+        return super().training_examples(training_data) + calm
 
     def after_override(self, message: Message, intent: str) -> None:
         if intent == self.config["soft_intent"]:
@@ -334,9 +346,9 @@ class SafetyGuard(_MeaningGuard):
         benign = self.patterns.is_benign(text)
         predicted = message.get(INTENT) or {}
         name, confidence = str(predicted.get(INTENT_NAME_KEY)), predicted.get(PREDICTED_CONFIDENCE_KEY, 0.0)
-        classifier_alarm = name in self.SAFETY
-        if classifier_alarm and confidence >= self.config["classifier_threshold"] and not benign:
+        if name in self.SAFETY and confidence >= self.config["classifier_threshold"] and not benign:
             return None  # the classifier is sure: its safety intent stands
+        classifier_alarm = name in self.SAFETY
         meaning_may_decide = name in self.config["meaning_applies_to"] and not message.get(EXACT_EXAMPLE)
         heard = self.meaning.probabilities(text) if meaning_may_decide else {}
         probability = sum(heard.values())

@@ -14,7 +14,9 @@ import yaml
 
 from language.normalize import for_matching
 
-PATTERNS_FILE = Path(__file__).resolve().parent.parent / "data" / "safety" / "patterns.yml"
+REPO = Path(__file__).resolve().parent.parent
+PATTERNS_FILE = REPO / "data" / "safety" / "patterns.yml"
+CALM_FILE = REPO / "data" / "safety" / "calm_examples.yml"
 
 SUICIDE = "safety_suicide"
 VIOLENCE = "safety_violence"
@@ -53,3 +55,8 @@ def load(path: Path = PATTERNS_FILE) -> SafetyPatterns:
         ),
         benign=tuple(re.compile(p) for p in data.get("benign", ())),
     )
+
+
+def calm_examples(path: Path = CALM_FILE) -> list[str]:
+    """Harmless messages with alarming words, for training what is not a signal."""
+    return [str(text) for text in yaml.safe_load(Path(path).read_text(encoding="utf-8"))["calm"]]

@@ -149,3 +149,65 @@ def test_a_question_whose_answer_is_about_safety_gets_the_helplines_first():
     guard.process([message])
     assert message.get("intent")["name"] == "share_worry"
     assert message.get("faq_answer_too") == "faq/omgeving_zorgen_veiligheid"
+
+
+def test_a_classifier_for_every_intent_has_no_other_class():
+    meaning = MeaningClassifier.build(EXAMPLES, None, 4.0)
+    assert meaning.classes == ("faq", "out_of_scope", "safety_suicide", "safety_violence")
+    heard = meaning.probabilities("geef me een recept voor appeltaart")
+    assert abs(sum(heard.values()) - 1.0) < 1e-4 and max(heard, key=heard.get) == "out_of_scope"
+
+
+def test_the_meaning_vote_settles_what_diet_was_unsure_of():
+    from language.meaning_vote import MeaningIntentVote
+
+    vote = MeaningIntentVote({"weight": 0.5}, meaning=MeaningClassifier.build(EXAMPLES, None, 4.0))
+    unsure = Message(data={TEXT: "mijn vriend heeft me in elkaar geslagen", "intent_ranking": [
+        {"name": "faq", "confidence": 0.4}, {"name": "safety_violence", "confidence": 0.35},
+        {"name": "out_of_scope", "confidence": 0.25}]})
+    untouched = Message(data={TEXT: "iets zonder ranking"})
+    vote.process([unsure, untouched])
+    ranking = unsure.get("intent_ranking")
+    assert unsure.get("intent")["name"] == "safety_violence" == ranking[0]["name"]
+    # Above what DIET gave its own first choice; still a distribution.
+    assert ranking[0]["confidence"] > 0.4 and abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-4
+    assert untouched.get("intent") is None
+
+
+def test_faq_answers_are_ranked_by_the_selector_and_the_meaning_together():
+    from language.faq_meaning import FaqMeaningSelector
+
+    answers = [("hoeveel kinderalimentatie moet ik betalen", "faq/kinderalimentatie"),
+               ("wat kost een kind per maand", "faq/kinderalimentatie"),
+               ("hoe vraag ik huurtoeslag aan", "faq/huurtoeslag"),
+               ("krijg ik hulp bij de huur", "faq/huurtoeslag"),
+               ("wie krijgt het huis na de scheiding", "faq/huis"),
+               ("moeten we ons koophuis verkopen", "faq/huis")]
+    selector = FaqMeaningSelector({}, meaning=MeaningClassifier.build(answers, None, 128.0, balanced=False))
+    message = Message(data={TEXT: "kan ik geld krijgen voor mijn huurwoning", "response_selector": {"faq": {
+        "ranking": [{"intent_response_key": "faq/huis", "confidence": 0.5},
+                    {"intent_response_key": "faq/huurtoeslag", "confidence": 0.4}],
+        "response": {"intent_response_key": "faq/huis", "confidence": 0.5}}}})
+    selector.process([message])
+    selected = message.get("response_selector")["faq"]
+    assert selected["response"]["intent_response_key"] == "faq/huurtoeslag"
+    assert selected["response"]["utter_action"] == "utter_faq/huurtoeslag"
+    assert [r["intent_response_key"] for r in selected["ranking"]][0] == "faq/huurtoeslag"
+    assert len(selected["ranking"]) == 3
+
+
+def test_the_safety_meaning_also_learns_from_the_calm_examples():
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from language import safety
+
+    calm = safety.calm_examples()
+    assert len(calm) >= 100 and len(set(calm)) == len(calm)
+    # No pattern fires on them; a joke ("mijn baas vermoordt me ... haha") may: better the helplines once
+    # too often than a threat missed.
+    assert not [text for text in calm if safety.load().detect(text) and "haha" not in text]
+    data = TrainingData([Message(data={TEXT: "hij slaat me", "intent": "safety_violence"})])
+    examples = SafetyGuard({}).training_examples(data)
+    assert examples[0] == ("hij slaat me", "safety_violence")
+    assert {text for text, intent in examples[1:] if intent == ""} == set(calm)
+
