@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -10,7 +11,14 @@ from language.rasa_components import exact_key
 from tests import content_rules, heldout
 from tests.test_content import EXAMPLES
 
-TRAINING = {exact_key(text) for text in content_rules.training_examples()}
+
+def keys(text: str) -> set[str]:
+    """Spellings that count as the same sentence: punctuation dropped ("ouderkop?"), or read as a word
+    break ("alleenstaande-ouderkop" is "alleenstaande ouderkop")."""
+    return {exact_key(text), exact_key(re.sub(r"[^\w\s]", " ", text))}
+
+
+TRAINING = {key for text in content_rules.training_examples() for key in keys(text)}
 
 
 def both(function) -> list[heldout.Item]:
@@ -18,7 +26,7 @@ def both(function) -> list[heldout.Item]:
 
 
 def test_no_held_out_sentence_is_training_data():
-    leaked = [text for text in heldout.all_texts() if exact_key(text) in TRAINING]
+    leaked = [text for text in heldout.all_texts() if keys(text) & TRAINING]
     assert not leaked, leaked
 
 
