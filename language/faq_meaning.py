@@ -19,7 +19,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from language.meaning_classifier import MeaningClassifier
+from language.meaning_classifier import MeaningClassifier, average
 
 INTENT_RESPONSE_KEY = "intent_response_key"
 CONFIDENCE = "confidence"
@@ -78,11 +78,8 @@ class FaqMeaningSelector(GraphComponent):
 
     def scores(self, text: str, selector_ranking: list[dict]) -> dict[str, float]:
         """{answer key: (1 - weight) x the selector's confidence + weight x the meaning's probability}."""
-        weight = self.config["weight"]
         selector = {entry.get(INTENT_RESPONSE_KEY): entry.get(CONFIDENCE, 0.0) for entry in selector_ranking}
-        heard = self.meaning.probabilities(text)
-        return {key: (1 - weight) * selector.get(key, 0.0) + weight * heard.get(key, 0.0)
-                for key in {*selector, *heard} if key}
+        return average(selector, self.meaning.probabilities(text), self.config["weight"])
 
     def process(self, messages: list[Message]) -> list[Message]:
         retrieval = self.config["retrieval_intent"]

@@ -20,6 +20,13 @@ from language.normalize import clean
 OTHER = ""  # the first class: everything else
 
 
+def average(first: dict[str, float], second: dict[str, float], weight: float) -> dict[str, float]:
+    """{name: (1 - weight) x first + weight x second}: a classifier's confidences and the meaning's
+    probabilities as one vote (MeaningIntentVote for intents, FaqMeaningSelector for FAQ answers)."""
+    return {name: (1 - weight) * first.get(name, 0.0) + weight * second.get(name, 0.0)
+            for name in {*first, *second} if name}
+
+
 @dataclass(frozen=True)
 class MeaningClassifier:
     classes: tuple[str, ...]   # OTHER first (unless every intent is listened for), then the intents

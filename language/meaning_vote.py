@@ -22,6 +22,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from language.meaning_classifier import average
 from language.rasa_components import _MeaningGuard
 
 RANKING_LENGTH = 10
@@ -30,8 +31,7 @@ RANKING_LENGTH = 10
 def vote(ranking: list[dict], heard: dict[str, float], weight: float) -> list[dict]:
     """The combined ranking: (1 - weight) x DIET's confidence + weight x the meaning's probability."""
     diet = {r[INTENT_NAME_KEY]: r.get(PREDICTED_CONFIDENCE_KEY) or 0.0 for r in ranking}
-    combined = {name: (1 - weight) * diet.get(name, 0.0) + weight * heard.get(name, 0.0)
-                for name in {*diet, *heard}}
+    combined = average(diet, heard, weight)
     best = sorted(combined.items(), key=lambda item: (-item[1], item[0]))[:RANKING_LENGTH]
     return [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence} for name, confidence in best]
 

@@ -307,7 +307,7 @@ class SafetyGuard(_MeaningGuard):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         # Relative paths are taken from the repository root. The meaning thresholds are probabilities of
-        # language/safety_meaning.py, tuned on the development half of tests/data/heldout/ only.
+        # language/meaning_classifier.py, tuned on the development half of tests/data/heldout/ only.
         return {"patterns": str(safety.PATTERNS_FILE), "calm_examples": str(safety.CALM_FILE),
                 "classifier_threshold": 0.9,
                 "soft_intent": "share_worry", "retrieval_intent": "faq",
@@ -346,9 +346,9 @@ class SafetyGuard(_MeaningGuard):
         benign = self.patterns.is_benign(text)
         predicted = message.get(INTENT) or {}
         name, confidence = str(predicted.get(INTENT_NAME_KEY)), predicted.get(PREDICTED_CONFIDENCE_KEY, 0.0)
-        if name in self.SAFETY and confidence >= self.config["classifier_threshold"] and not benign:
-            return None  # the classifier is sure: its safety intent stands
         classifier_alarm = name in self.SAFETY
+        if classifier_alarm and confidence >= self.config["classifier_threshold"] and not benign:
+            return None  # the classifier is sure: its safety intent stands
         meaning_may_decide = name in self.config["meaning_applies_to"] and not message.get(EXACT_EXAMPLE)
         heard = self.meaning.probabilities(text) if meaning_may_decide else {}
         probability = sum(heard.values())
