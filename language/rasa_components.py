@@ -311,12 +311,13 @@ class SafetyGuard(_MeaningGuard):
         return {"patterns": str(safety.PATTERNS_FILE), "calm_examples": str(safety.CALM_FILE),
                 "classifier_threshold": 0.9,
                 "soft_intent": "share_worry", "retrieval_intent": "faq",
-                "semantic_alarm": 0.8, "semantic_doubt": 0.7,
+                "semantic_alarm": 0.95, "semantic_doubt": 0.8,
                 "answer_too_threshold": 0.15, "strength": 0.5,
                 # Meaning decides only where the classifiers heard a question or nothing clear; a
-                # recognised worry, flow or command ("jullie hoeven me niet meer te bellen") stays.
+                # recognised worry (its answer names the helplines), flow or command ("jullie hoeven me
+                # niet meer te bellen") stays: "ik ben doodmoe" is close to a signal by meaning alone.
                 "meaning_applies_to": ["faq", NLU_FALLBACK, "out_of_scope", "inform", "ask_municipality",
-                                       "choose_topic", "share_worry"],
+                                       "choose_topic"],
                 # A question whose best answer is about someone's safety is a doubtful signal: the worry
                 # answer (helplines) with that answer, and in a form the helplines before it asks again.
                 "safety_answers": ["faq/omgeving_zorgen_veiligheid"]}

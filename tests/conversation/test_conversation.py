@@ -33,6 +33,7 @@ ANSWERS = answers_by_topic()
 TRAINING_EXAMPLES = content_rules.training_examples()
 VIOLENCE = response_text("utter_safety_violence")
 SUICIDE = response_text("utter_safety_suicide")
+WORRY_WITH_ANSWER = response_text("utter_worry_with_answer")
 
 
 def sender() -> str:
@@ -53,6 +54,8 @@ def test_fresh_questions_get_answers_of_their_topic(assistant, topic):
     answered, missed = 0, []
     for question in FRESH[topic]:
         replies = assistant.texts(sender(), question)
+        if replies and replies[0] == WORRY_WITH_ANSWER:
+            replies = replies[1:]  # heard as a possible worry: the helplines first, then the answer
         if replies and replies[0] in ANSWERS[topic]:
             answered += 1
         else:

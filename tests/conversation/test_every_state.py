@@ -50,11 +50,13 @@ def _signals_in_state(assistant, state: State, signals: list[heldout.Item]) -> d
     seen = {}
     for item in signals:
         replies = assistant.ask(sender, item.text)
-        heard = helped(item, replies) and (state.form or heard_as_signal(replies))
-        seen[item.text] = (heard, not question or (replies[-1].get("text") or "") == question)
-        if not heard:
-            # A test-half signal that was not heard may be taken as an answer and the form moves on:
-            # from here on only the helplines are checked.
+        recognised = heard_as_signal(replies)
+        heard = helped(item, replies) and (state.form or recognised)
+        # Recognised as a signal or a worry: the form must ask its question again.
+        seen[item.text] = (heard, not question or not recognised or (replies[-1].get("text") or "") == question)
+        if not recognised:
+            # A test-half signal taken as an answer or a question (a FAQ answer may name the helplines
+            # too) can move the conversation on: from here on only the helplines are checked.
             question = ""
     return seen
 
