@@ -49,7 +49,8 @@ $(STAMP): requirements.txt scripts/find_python310.sh
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-$(PIPELINE): $(STAMP) language/build_pipeline.py language/gemeenten.py language/entity_patterns.py data/gemeenten.yml
+$(PIPELINE): $(STAMP) language/build_pipeline.py language/gemeenten.py language/entity_patterns.py data/gemeenten.yml \
+		data/places.yml $(wildcard data/municipalities/*.yml)
 	$(PY) -m language.build_pipeline build/nl_pipeline
 
 # axe-core for the accessibility check in the browser tests (pinned in package-lock.json).

@@ -32,8 +32,9 @@ def gemeente_patterns(gemeenten: tuple[Gemeente, ...]) -> list[dict]:
     for gemeente in gemeenten:
         for spelling in gemeente.spellings:
             words = spelling.split()
-            if gemeente.everyday_word:
-                # "best", "buren": only the capitalised form is a place name.
+            if gemeente.everyday_word or spelling.replace(" ", "-") in gemeente.capitalised_only \
+                    or spelling in gemeente.capitalised_only:
+                # "best", "buren", "haren": only the capitalised form is a place name.
                 tokens = [{"ORTH": word} for word in words]
             else:
                 tokens = [{"LOWER": word.lower()} for word in words]

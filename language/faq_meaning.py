@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from language.meaning_classifier import MeaningClassifier, average
+from language.meaning_component import MeaningComponent
 
 INTENT_RESPONSE_KEY = "intent_response_key"
 CONFIDENCE = "confidence"
@@ -33,7 +31,7 @@ def answer_texts(training_data: TrainingData, retrieval_intent: str) -> dict[str
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class FaqMeaningSelector(GraphComponent):
+class FaqMeaningSelector(MeaningComponent):
     FILE = "faq_meaning.npz"
 
     @staticmethod
@@ -43,18 +41,7 @@ class FaqMeaningSelector(GraphComponent):
         # examples each: little regularisation).
         return {"retrieval_intent": "faq", "weight": 0.5, "strength": 128.0, "ranking_length": 10}
 
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage | None = None,
-                 resource: Resource | None = None, meaning: MeaningClassifier | None = None) -> None:
-        self.config = {**self.get_default_config(), **config}
-        self.model_storage, self.resource = model_storage, resource
-        self.meaning = meaning or MeaningClassifier.empty()
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> FaqMeaningSelector:
-        return cls(config, model_storage, resource)
-
-    def train(self, training_data: TrainingData) -> Resource:
+    def build_meaning(self, training_data: TrainingData) -> MeaningClassifier:
         retrieval = self.config["retrieval_intent"]
         pairs = [(e.get(TEXT), e.get(INTENT_RESPONSE_KEY)) for e in training_data.intent_examples
                  if e.get("intent") == retrieval and e.get(TEXT) and e.get(INTENT_RESPONSE_KEY)]
@@ -62,19 +49,7 @@ class FaqMeaningSelector(GraphComponent):
         # The answer's own words count as one more example of it.
         pairs += [(text, key) for key, text in answer_texts(training_data, retrieval).items() if key in keys]
         # Every answer is one class; few examples each, so no class balancing.
-        self.meaning = MeaningClassifier.build(pairs, None, self.config["strength"], balanced=False)
-        with self.model_storage.write_to(self.resource) as directory:
-            self.meaning.save(directory / self.FILE)
-        return self.resource
-
-    @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> FaqMeaningSelector:
-        try:
-            with model_storage.read_from(resource) as directory:
-                return cls(config, model_storage, resource, MeaningClassifier.load(directory / cls.FILE))
-        except (ValueError, FileNotFoundError, OSError):
-            return cls(config, model_storage, resource)
+        return MeaningClassifier.build(pairs, None, self.config["strength"], balanced=False)
 
     def scores(self, text: str, selector_ranking: list[dict]) -> dict[str, float]:
         """{answer key: (1 - weight) x the selector's confidence + weight x the meaning's probability}."""

@@ -38,6 +38,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from language import safety
 from language.meaning_classifier import MeaningClassifier
+from language.meaning_component import MeaningComponent
 from language.normalize import clean, for_matching, letter_share
 
 NLU_FALLBACK = "nlu_fallback"
@@ -234,45 +235,20 @@ class FaqConfidenceGuard(_Guard):
         return (NLU_FALLBACK, threshold) if confidence < threshold else None
 
 
-class _MeaningGuard(_Guard):
+class _MeaningGuard(MeaningComponent, _Guard):
     """A guard with a small classifier on the meaning of a message (language/meaning_classifier.py),
     trained on the training examples to hear the intents in `LISTEN_FOR`; it may replace the
     predicted intent of a message."""
 
-    FILE = "meaning.npz"
     LISTEN_FOR: tuple[str, ...] = ()
-
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage | None = None,
-                 resource: Resource | None = None, meaning: MeaningClassifier | None = None) -> None:
-        self.config = {**self.get_default_config(), **config}
-        self.model_storage, self.resource = model_storage, resource
-        self.meaning = meaning or MeaningClassifier.empty()
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> _MeaningGuard:
-        return cls(config, model_storage, resource)
 
     def training_examples(self, training_data: TrainingData) -> list[tuple[str, str]]:
         """(text, intent) pairs the meaning classifier learns from."""
         return [(e.get(TEXT), e.get(INTENT)) for e in training_data.intent_examples if e.get(TEXT)]
 
-    def train(self, training_data: TrainingData) -> Resource:
-        examples = self.training_examples(training_data)
-        self.meaning = MeaningClassifier.build(examples, self.LISTEN_FOR, self.config["strength"])
-        with self.model_storage.write_to(self.resource) as directory:
-            self.meaning.save(directory / self.FILE)
-        return self.resource
-
-    @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> _MeaningGuard:
-        try:
-            with model_storage.read_from(resource) as directory:
-                meaning = MeaningClassifier.load(directory / cls.FILE)
-        except (ValueError, FileNotFoundError, OSError):
-            meaning = None
-        return cls(config, model_storage, resource, meaning)
+    def build_meaning(self, training_data: TrainingData) -> MeaningClassifier:
+        return MeaningClassifier.build(self.training_examples(training_data), self.LISTEN_FOR,
+                                       self.config["strength"])
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -286,7 +262,7 @@ class ScopeGuard(_MeaningGuard):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         # Tuned on the development half of tests/data/heldout/ only.
-        return {"applies_to": ["faq", NLU_FALLBACK], "threshold": 0.5, "strength": 1.0}
+        return {"applies_to": ["faq", NLU_FALLBACK], "threshold": 0.8, "strength": 1.0}
 
     def intent_for(self, message: Message) -> tuple[str, float] | None:
         if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) not in self.config["applies_to"] \
@@ -309,7 +285,7 @@ class SafetyGuard(_MeaningGuard):
         # Relative paths are taken from the repository root. The meaning thresholds are probabilities of
         # language/meaning_classifier.py, tuned on the development half of tests/data/heldout/ only.
         return {"patterns": str(safety.PATTERNS_FILE), "calm_examples": str(safety.CALM_FILE),
-                "classifier_threshold": 0.9,
+                "classifier_threshold": 0.9, "classifier_with_meaning": 0.6, "meaning_support": 0.6,
                 "soft_intent": "share_worry", "retrieval_intent": "faq",
                 "semantic_alarm": 0.95, "semantic_doubt": 0.8,
                 "answer_too_threshold": 0.15, "strength": 0.5,
@@ -348,12 +324,15 @@ class SafetyGuard(_MeaningGuard):
         predicted = message.get(INTENT) or {}
         name, confidence = str(predicted.get(INTENT_NAME_KEY)), predicted.get(PREDICTED_CONFIDENCE_KEY, 0.0)
         classifier_alarm = name in self.SAFETY
-        if classifier_alarm and confidence >= self.config["classifier_threshold"] and not benign:
-            return None  # the classifier is sure: its safety intent stands
         meaning_may_decide = name in self.config["meaning_applies_to"] and not message.get(EXACT_EXAMPLE)
-        heard = self.meaning.probabilities(text) if meaning_may_decide else {}
+        heard = self.meaning.probabilities(text) if meaning_may_decide or classifier_alarm else {}
         probability = sum(heard.values())
-        if heard and not benign and probability >= self.config["semantic_alarm"]:
+        if classifier_alarm and not benign and (
+                confidence >= self.config["classifier_threshold"]
+                or (confidence >= self.config["classifier_with_meaning"]
+                    and probability >= self.config["meaning_support"])):
+            return None  # the classifier is sure, or fairly sure and the meaning agrees: its intent stands
+        if meaning_may_decide and not benign and probability >= self.config["semantic_alarm"]:
             return max(heard, key=heard.get), probability
         out_of_scope = name == "out_of_scope"  # far from all we know: noise, not doubt
         selected = ((message.get("response_selector") or {}).get(self.config["retrieval_intent"], {})

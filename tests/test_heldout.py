@@ -36,8 +36,6 @@ def test_no_sentence_is_in_both_halves():
         assert not dev & {exact_key(i.text) for i in function("test")}, function.__name__
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: faq/kinderalimentatie_berekening and faq/schulden_geldfit have 4 "
-                                      "held-out questions (a leak was dropped); this passes once each has a 5th")
 def test_every_faq_answer_has_at_least_five_questions():
     per_answer = Counter(item.label for item in both(heldout.faq))
     assert set(per_answer) == set(EXAMPLES)

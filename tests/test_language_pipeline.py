@@ -34,6 +34,11 @@ def ents(nlp, text):
         ("ik kom uit twenterand", [("twenterand", "gemeente")]),
         ("Ik woon in Best", [("Best", "gemeente")]),
         ("ik vind het best lastig met de buren", []),
+        # Towns and districts people name instead of their municipality (data/places.yml).
+        ("ik woon in sneek", [("sneek", "gemeente")]),
+        ("wij wonen in Amsterdam Noord", [("Amsterdam Noord", "gemeente")]),
+        ("Ik woon in Haren", [("Haren", "gemeente")]),
+        ("mijn haren zijn grijs geworden van de stress", []),
         ("we verdienen € 1.800 per maand", [("€ 1.800", "bedrag")]),
         ("ongeveer 2000 euro netto", [("2000 euro", "bedrag")]),
         ("ik heb €1800,- en 2k spaargeld", [("€1800,-", "bedrag"), ("2k", "bedrag")]),
@@ -71,7 +76,9 @@ def test_all_342_municipalities_with_unique_names():
 @pytest.mark.parametrize(
     "typed, official",
     [("den haag", "Den Haag"), ("'s-Gravenhage", "Den Haag"), ("den bosch", "'s-Hertogenbosch"),
-     ("ZWOLLE", "Zwolle"), ("sudwest-fryslan", "Súdwest-Fryslân"), ("Atlantis", None)],
+     ("ZWOLLE", "Zwolle"), ("sudwest-fryslan", "Súdwest-Fryslân"), ("Atlantis", None),
+     ("Sneek", "Súdwest-Fryslân"), ("naaldwijk", "Westland"), ("Amsterdam-Noord", "Amsterdam"),
+     ("amsterdam noord", "Amsterdam"), ("Brielle", "Voorne aan Zee"), ("Rhoon", "Albrandswaard")],
 )
 def test_canonical_name(typed, official):
     assert gemeenten.canonical(typed) == official
@@ -82,3 +89,17 @@ def test_synonym_file_is_generated_from_the_data():
     assert committed == gemeenten.synonyms_yaml(), "run: python -m language.gemeenten"
     synonyms = yaml.safe_load(committed)["nlu"]
     assert len(synonyms) == 342
+
+
+def test_every_place_belongs_to_one_known_municipality_and_has_a_source():
+    places = yaml.safe_load((REPO / "data" / "places.yml").read_text(encoding="utf-8"))
+    names = {g.name for g in gemeenten.load()}
+    assert set(places) <= names
+    owners: dict[str, set[str]] = {}
+    for gemeente in gemeenten.load():
+        for spelling in gemeente.spellings:
+            owners.setdefault(gemeenten.fold(spelling), set()).add(gemeente.name)
+    assert not {spelling: who for spelling, who in owners.items() if len(who) > 1}
+    for name, entry in places.items():
+        assert entry["source"].startswith("http"), name
+        assert set(entry.get("everyday_words", ())) <= set(entry["places"]), name
