@@ -90,6 +90,16 @@ def handoff_replies(sender: str, text: str) -> list[dict]:
             {"custom": {"handoff": {"id": handoff_id, "reason": "op verzoek"}}}]
 
 
+def _listen(router: Router) -> list[dict]:
+    heard: list[dict] = []
+
+    async def listener(conversation_id, event):
+        heard.append({"conversation_id": conversation_id, **event})
+
+    router.listeners.append(listener)
+    return heard
+
+
 def make(rasa: FakeRasa, timeout: float = 300.0, safety_reply: float = 60.0) -> tuple[Router, FakeChannel]:
     router = Router(rasa, secret=SECRET, handoff_timeout=timeout, safety_reply_seconds=safety_reply)
     channel = FakeChannel()
@@ -135,12 +145,7 @@ def test_handoff_switches_to_human_mode_and_queues(store):
 def test_in_human_mode_the_bot_stays_silent_and_the_expert_hears_it(store):
     rasa = FakeRasa(handoff_replies)
     router, channel = make(rasa)
-    heard = []
-
-    async def listener(conversation_id, event):
-        heard.append(event)
-
-    router.listeners.append(listener)
+    heard = _listen(router)
 
     async def scenario():
         await router.from_user("web", "session-1", "ik wil een mens")
@@ -252,16 +257,6 @@ def test_new_conversation_erases_through_rasa(store):
                       "handoff_id": None}]
     assert rasa.executed == [(router.conversation_id("web", "session-1"), "action_delete_conversation")]
     assert channel.texts() == ["uitgevoerd: action_delete_conversation"]
-
-
-def _listen(router: Router) -> list[dict]:
-    heard: list[dict] = []
-
-    async def listener(conversation_id, event):
-        heard.append({"conversation_id": conversation_id, **event})
-
-    router.listeners.append(listener)
-    return heard
 
 
 def _handoff_id() -> str:
@@ -401,12 +396,7 @@ def test_other_conversations_do_not_wait_for_a_slow_one(store):
 
 def _human_mode_signal(rasa: FakeRasa, signal: str, *, expert_writes: bool):
     router, channel = make(rasa, safety_reply=0.05)
-    heard = []
-
-    async def listener(conversation_id, event):
-        heard.append(event)
-
-    router.listeners.append(listener)
+    heard = _listen(router)
 
     async def scenario():
         await router.from_user("web", "session-1", "ik wil een mens")
