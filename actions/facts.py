@@ -54,7 +54,7 @@ class _Model(BaseModel):
 
 class Amount(_Model):
     value: confloat(ge=0)
-    period_label: Text  # Dutch, shown with the amount: "2026", "laatst gevonden norm (na 2024)"
+    period_label: Text  # Dutch, shown with the amount: "2026", "norm van 1 juli 2025"
     verified: bool
     source: Url
 

@@ -24,6 +24,9 @@ _PHONE = re.compile(r"\b0[89]00-?\d{3,4}\b|\b11[23]\b")
 _EXPERT = re.compile(r"\bdeskundige|\bmedewerker", re.IGNORECASE)
 _AMOUNT = re.compile(r"€|%|\bprocent\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b20\d\d\b")
+# 0900 numbers cost money per minute: a parent must see that in the same sentence.
+_PAID_NUMBER = re.compile(r"\b0900-?\d{3,4}\b")
+_PAID_SAID = re.compile(r"\bbetaald", re.IGNORECASE)
 _FAQ_INTENT = re.compile(r"^faq/([a-z]+)_[a-z0-9_]+$")
 
 
@@ -54,6 +57,8 @@ def answer_problems(text: str) -> list[str]:
     for sentence in parts:
         if _AMOUNT.search(sentence) and not _YEAR.search(sentence):
             problems.append(f"amount without year: {sentence!r}")
+        if _PAID_NUMBER.search(sentence) and not _PAID_SAID.search(sentence):
+            problems.append(f"paid number without '(betaald nummer)': {sentence!r}")
     return problems
 
 

@@ -116,6 +116,8 @@ def test_answer_text_is_plain():
         ("Je krijgt € 295 per kwartaal. Dat is veel. Kijk op svb.nl.", "amount without year"),
         ("In 2026 krijg je € 295 per kwartaal. Dat is veel. Kijk op svb.nl.", None),
         ("Dit is een antwoord. Het heeft drie zinnen. Maar geen volgende stap.", "next step"),
+        ("Bel het Juridisch Loket op 0900-8020. Dat helpt. Het kan snel.", "paid number"),
+        ("Bel het Juridisch Loket op 0900-8020 (betaald nummer). Dat helpt. Het kan snel.", None),
         (" ".join(["Dit is een lange zin met heel veel woorden erin die maar doorgaat"] * 5) + ". Kijk op svb.nl. Ja.", "mean sentence"),
     ],
 )

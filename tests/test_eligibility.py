@@ -10,7 +10,7 @@ from actions.facts import DEFAULT, FactsDataError, euro, load_facts
 from actions.municipalities import DATA_DIR, Municipality, default_municipality, find, load_all
 
 FACTS = load_facts()
-# The norm the check uses: alleenstaande (ouder) 1369.06, gehuwden 1955.80 (laatst gevonden, na 2024).
+# The norm the check uses: alleenstaande (ouder) 1369.06, gehuwden 1955.80 (norm van 1 juli 2025).
 SINGLE_NORM = 1369.06
 COUPLE_NORM = 1955.80
 
@@ -208,7 +208,7 @@ def test_result_carries_the_norm_with_its_label_and_the_income_percentage():
     result = check(household(1505.97), town(), FACTS)
     assert result.income_pct == 110
     assert result.norm.value == SINGLE_NORM
-    assert result.norm.period_label == "laatst gevonden norm (na 2024)"
+    assert result.norm.period_label == "norm van 1 juli 2025"
     assert result.norm.verified is False
     couple = check(household(COUPLE_NORM, single=False), town(), FACTS)
     assert (couple.income_pct, couple.norm.value) == (100, COUPLE_NORM)
