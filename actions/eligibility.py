@@ -27,10 +27,10 @@ DEBT_HELP_UP_TO_PCT = 130
 # A local income limit may be passed by this many points and still give "misschien": the norm we use
 # is not the verified 2026 one, and local tables use their own (often excl. vakantietoeslag) norms.
 LOCAL_MARGIN_POINTS = 10
-# Zorgtoeslag limits are GROSS per year; we only ask NET per month. Gross is never below net, so net x 12
-# above the limit means gross above it too: not listed. Net is roughly 75-85 % of gross at these
-# incomes, so net x 12 up to 70 % of the limit means gross clearly below it: likely. In between: maybe.
-ZORGTOESLAG_CLEARLY_BELOW_SHARE = 0.70
+# The toeslagen's limits are GROSS per year (toetsingsinkomen); we only ask NET per month. Gross is never
+# below net, so net x 12 above a limit means gross above it too. Net is at least about 70 % of gross at
+# these incomes, so net x 12 up to 70 % of a limit means gross below it. In between we cannot tell.
+NET_SHARE_OF_GROSS_AT_LEAST = 0.70
 # Children's schemes without their own ages count children up to this age.
 CHILD_MAX_AGE = 17
 
@@ -86,9 +86,24 @@ def _cents(value: float) -> int:
     return math.floor(value * 100 + 0.5)
 
 
+def _pct(income: float, norm: Amount) -> int:
+    return math.floor(income / norm.value * 100 + 0.5)
+
+
 def _at_most_pct(income: float, norm: Amount, pct: float) -> bool:
     """income <= pct % of the norm, compared in whole cents as municipalities publish their tables."""
     return _cents(income) <= math.floor(norm.value * pct + 0.5)
+
+
+GrossPosition = Literal["below", "unknown", "above"]
+
+
+def _against_gross_limit(net_monthly: float, gross_yearly_limit: Amount) -> GrossPosition:
+    """Where a net monthly income stands against a gross yearly limit, as far as net can tell."""
+    yearly = net_monthly * 12
+    if yearly > gross_yearly_limit.value:
+        return "above"
+    return "below" if yearly <= NET_SHARE_OF_GROSS_AT_LEAST * gross_yearly_limit.value else "unknown"
 
 
 def _national(facts: Facts, key: str, likelihood: Likelihood, reason: str) -> Match:
@@ -114,9 +129,10 @@ def national_matches(household: Household, facts: Facts, norm: Amount, income_pc
         # 2026 we call it likely; above it the budget gets smaller, so "misschien" - never left out.
         budget = facts.kindgebonden_budget
         limit = budget.grens_alleenstaande_ouder if household.single_parent else budget.grens_paar
-        if income * 12 <= limit.value:
+        if _against_gross_limit(income, limit) == "below":
             likelihood: Likelihood = LIKELY
-            reason = f"je inkomen is niet hoog (schatting: tot ongeveer {euro(limit.value)} per jaar)"
+            reason = (f"je inkomen lijkt onder {euro(limit.value)} bruto per jaar te blijven "
+                      f"({limit.period_label}, schatting)")
         else:
             likelihood = MAYBE
             reason = "bij een hoger inkomen krijg je minder of niets (schatting); doe een proefberekening"
@@ -141,12 +157,12 @@ def national_matches(household: Household, facts: Facts, norm: Amount, income_pc
                                      "je huurt, maar met een hoger inkomen krijg je minder of niets"))
     care = facts.zorgtoeslag
     gross_limit = care.inkomensgrens_alleen if household.single_parent else care.inkomensgrens_met_partner
-    yearly = income * 12
     limit_text = f"{euro(gross_limit.value)} bruto per jaar ({gross_limit.period_label})"
-    if yearly <= ZORGTOESLAG_CLEARLY_BELOW_SHARE * gross_limit.value:
+    position = _against_gross_limit(income, gross_limit)
+    if position == "below":
         matches.append(_national(facts, "zorgtoeslag", LIKELY,
                                  f"je inkomen lijkt ruim onder de grens van {limit_text}"))
-    elif yearly <= gross_limit.value:
+    elif position == "unknown":
         matches.append(_national(facts, "zorgtoeslag", MAYBE,
                                  f"je inkomen zit misschien dicht bij de grens van {limit_text}"))
     return matches
@@ -160,10 +176,16 @@ def _fits_people(scheme: Scheme, household: Household) -> bool:
     return any(low <= age <= high for age in household.children_ages)
 
 
-def local_match(scheme: Scheme, household: Household, norm: Amount, income_pct: int) -> Match | None:
-    """One local scheme: None when it does not fit, else a Match with its likelihood and reason."""
+def local_match(scheme: Scheme, household: Household, facts: Facts) -> Match | None:
+    """One local scheme: None when it does not fit, else a Match with its likelihood and reason.
+    Its % limit is compared with the norm it is a percentage of (with or without vakantietoeslag)."""
     if (scheme.asset_limit and household.savings_above_limit) or not _fits_people(scheme, household):
         return None
+    if scheme.income_limit_basis == "met_vakantietoeslag":
+        norm = facts.bijstandsnorm(household.norm_kind)
+    else:
+        norm = facts.monthly_norm(household.norm_kind)
+    income_pct = _pct(household.net_monthly_income, norm)
     limit = scheme.income_limit_pct
     if limit is None:
         likelihood: Likelihood = MAYBE
@@ -182,10 +204,11 @@ def local_match(scheme: Scheme, household: Household, norm: Amount, income_pct: 
 
 
 def check(household: Household, municipality: Municipality, facts: Facts) -> SchemesResult:
-    """The schemes that probably fit, likely ones first; with the norm used and the income as % of it."""
-    norm = facts.bijstandsnorm(household.norm_kind)
-    income_pct = math.floor(household.net_monthly_income / norm.value * 100 + 0.5)
-    local = [m for m in (local_match(s, household, norm, income_pct) for s in municipality.schemes) if m]
+    """The schemes that probably fit, likely ones first; with the norm used and the income as % of it.
+    A month's net income is compared with the monthly norm without vakantietoeslag."""
+    norm = facts.monthly_norm(household.norm_kind)
+    income_pct = _pct(household.net_monthly_income, norm)
+    local = [m for m in (local_match(s, household, facts) for s in municipality.schemes) if m]
     local.sort(key=lambda match: match.likelihood != LIKELY)  # stable: file order within each group
     low_income = _at_most_pct(household.net_monthly_income, norm, DEBT_HELP_UP_TO_PCT)
     return SchemesResult(

@@ -65,8 +65,10 @@ class NormVersion(_Model):
 
 
 class Bijstandsnormen(_Model):
-    versions: dict[str, NormVersion]
+    versions: dict[str, NormVersion]  # monthly norms INCLUDING the vakantietoeslag
     in_use: Text  # after `versions`: its validator checks against them
+    vakantietoeslag_pct: confloat(gt=0, lt=20)  # share of the norm kept back for the yearly vakantietoeslag
+    vakantietoeslag_source: Url
 
     @validator("in_use")
     def _in_use_exists(cls, value: str, values: dict) -> str:
@@ -154,6 +156,15 @@ class Facts(_Model):
         """The monthly norm incl. vakantietoeslag; by default the version the schemes check uses."""
         norms = self.bijstandsnormen.versions[version or self.bijstandsnormen.in_use]
         return norms.gehuwden if household == "gehuwden" else norms.alleenstaande
+
+    def monthly_norm(self, household: HouseholdKind, version: str | None = None) -> Amount:
+        """The norm WITHOUT the vakantietoeslag: what a month's net income compares with, and what most
+        municipalities' % limits are a percentage of."""
+        norm = self.bijstandsnorm(household, version)
+        share = 1 - self.bijstandsnormen.vakantietoeslag_pct / 100
+        return Amount(value=round(norm.value * share, 2),
+                      period_label=f"{norm.period_label}, zonder vakantietoeslag",
+                      verified=norm.verified, source=norm.source)
 
     def bijstandsnorm_versions(self) -> dict[str, NormVersion]:
         return dict(self.bijstandsnormen.versions)

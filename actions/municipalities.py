@@ -165,6 +165,9 @@ class Scheme(_Model):
     name: Text
     gives: Text
     income_limit_pct: Percentage | None = Field(...)  # required, may be null
+    # Most municipal tables are a % of the norm without the vakantietoeslag (Zwolle: "netto en zonder
+    # vakantiegeld"); a scheme whose page says otherwise sets met_vakantietoeslag.
+    income_limit_basis: Literal["zonder_vakantietoeslag", "met_vakantietoeslag"] = "zonder_vakantietoeslag"
     asset_limit: bool
     for_: Literal["adults", "children", "household"] = Field(..., alias="for")
     min_age: Age | None = None

@@ -6,7 +6,8 @@ import re
 import unicodedata
 
 # Bidirectional overrides, zero-width characters and other invisible format characters (Cf)
-# are dropped; control characters (Cc) become spaces.
+# are dropped; control characters (Cc) become spaces; an unpaired UTF-16 surrogate (Cs, half of a
+# broken emoji) becomes U+FFFD, since no UTF-8 encoder (HTTP, database, log) accepts it.
 _CHAT_FORMS = [
     (re.compile(r"\bm['’]?n\b"), "mijn"),
     (re.compile(r"\bz['’]?n\b"), "zijn"),
@@ -15,15 +16,18 @@ _CHAT_FORMS = [
     (re.compile(r"\bff\b"), "even"),
 ]
 
+REPLACEMENT = "\ufffd"
+
 
 def clean(text: str) -> str:
-    """Remove control and invisible format characters; collapse white space. Keeps case and accents."""
+    """Remove control and invisible format characters, replace unpaired surrogates; collapse white
+    space. Keeps case and accents."""
     out = []
     for ch in unicodedata.normalize("NFKC", text or ""):
         category = unicodedata.category(ch)
         if category == "Cf":
             continue
-        out.append(" " if category == "Cc" else ch)
+        out.append(" " if category == "Cc" else REPLACEMENT if category == "Cs" else ch)
     return " ".join("".join(out).split())
 
 

@@ -10,9 +10,11 @@ from actions.facts import DEFAULT, FactsDataError, euro, load_facts
 from actions.municipalities import DATA_DIR, Municipality, default_municipality, find, load_all
 
 FACTS = load_facts()
-# The norm the check uses: alleenstaande (ouder) 1369.06, gehuwden 1955.80 (norm van 1 juli 2025).
+# The norm of 1 July 2025 incl. vakantietoeslag: alleenstaande (ouder) 1369.06, gehuwden 1955.80. A month's
+# income is compared with the norm without it (95 %): 1300.61 and 1858.01.
 SINGLE_NORM = 1369.06
-COUPLE_NORM = 1955.80
+SINGLE_MONTHLY = 1300.61
+COUPLE_MONTHLY = 1858.01
 
 
 def household(income: float, children: tuple[int, ...] = (8,), single: bool = True, housing: str = "huur",
@@ -51,10 +53,11 @@ def national(result) -> dict[str, str]:
     "income, expected",
     [
         (1000.00, "waarschijnlijk"),
-        (1505.97, "waarschijnlijk"),   # exactly 110 % of 1369.06 (as municipalities round it)
-        (1506.97, "misschien"),        # 1 euro over: the norm may be outdated
-        (1642.87, "misschien"),        # 120 %: the last cent of the 10-point band
-        (1643.87, None),               # 1 euro over the band
+        (1430.67, "waarschijnlijk"),   # exactly 110 % of 1300.61 (as municipalities round it)
+        (1431.67, "misschien"),        # 1 euro over: the norm may be outdated
+        (1505.97, "misschien"),        # 110 % of the norm WITH vakantietoeslag: not like with like
+        (1560.73, "misschien"),        # 120 %: the last cent of the 10-point band
+        (1561.73, None),               # 1 euro over the band
         (3000.00, None),               # far above
     ],
 )
@@ -63,10 +66,10 @@ def test_local_scheme_income_boundaries_single(income, expected):
     assert local(result).get("regeling") == expected
 
 
-@pytest.mark.parametrize("income, expected", [(2151.38, "waarschijnlijk"), (2152.38, "misschien"),
-                                              (2347.00, None)])
+@pytest.mark.parametrize("income, expected", [(2043.81, "waarschijnlijk"), (2044.81, "misschien"),
+                                              (2230.00, None)])
 def test_local_scheme_uses_the_couple_norm_for_couples(income, expected):
-    # 110 % of 1955.80 = 2151.38; 120 % = 2346.96
+    # 110 % of 1858.01 = 2043.81; 120 % = 2229.61
     result = check(household(income, single=False), town(scheme(limit=110)), FACTS)
     assert local(result).get("regeling") == expected
 
@@ -107,14 +110,14 @@ def test_adult_and_household_schemes_need_no_children():
 def test_likely_local_schemes_come_first_in_file_order():
     schemes = (scheme("onbekend", limit=None), scheme("ruim", limit=130), scheme("krap", limit=100),
                scheme("laag", limit=110))
-    result = check(household(1450), town(*schemes), FACTS)  # ~106 % of the norm
+    result = check(household(1370), town(*schemes), FACTS)  # ~105 % of the norm
     assert [(m.key, m.likelihood) for m in result.local] == [
         ("ruim", "waarschijnlijk"), ("laag", "waarschijnlijk"), ("onbekend", "misschien"), ("krap", "misschien"),
     ]
 
 
 def test_match_carries_the_scheme_texts_and_a_dutch_reason():
-    match = check(household(1437.51), town(scheme(limit=110)), FACTS).local[0]
+    match = check(household(1365.64), town(scheme(limit=110)), FACTS).local[0]
     assert (match.name, match.gives, match.apply, match.url, match.year, match.verified) == (
         "Regeling", "Iets.", "Vraag het aan.", "https://www.example.nl", 2024, False)
     assert match.reason == "je inkomen is ongeveer 105% van de bijstandsnorm; de grens is 110%"
@@ -131,11 +134,14 @@ def test_kinderbijslag_for_any_child_under_18_whatever_the_income(children, list
 @pytest.mark.parametrize(
     "monthly, single, expected",
     [
-        (2478.00, True, "waarschijnlijk"),    # x 12 = 29,736: the 2026 single-parent threshold
-        (2479.00, True, "misschien"),         # 1 euro over
+        # The thresholds are gross per year (29,736 single parent, 39,141 couple, 2026); net x 12 is below
+        # the gross for sure only up to 70 % of them: 1,734.60 and 2,283.22 a month.
+        (1734.60, True, "waarschijnlijk"),
+        (1735.60, True, "misschien"),
+        (2478.00, True, "misschien"),         # net x 12 = 29,736: the gross is higher, so not "likely"
         (9000.00, True, "misschien"),         # far above: shown, never silently dropped
-        (3261.75, False, "waarschijnlijk"),   # x 12 = 39,141: the couples' threshold
-        (3262.75, False, "misschien"),
+        (2283.22, False, "waarschijnlijk"),
+        (2284.22, False, "misschien"),
     ],
 )
 def test_kindgebonden_budget_is_an_estimate_around_the_2026_thresholds(monthly, single, expected):
@@ -157,8 +163,8 @@ def test_kindgebonden_budget_needs_a_minor_and_savings_above_the_bijstand_limit_
 @pytest.mark.parametrize(
     "income, housing, savings, expected",
     [
-        (1779.78, "huur", False, "waarschijnlijk"),   # exactly 130 % of the norm
-        (1780.78, "huur", False, "misschien"),        # 1 euro over: linear phase-out, no hard limit
+        (1690.79, "huur", False, "waarschijnlijk"),   # exactly 130 % of the monthly norm
+        (1691.79, "huur", False, "misschien"),        # 1 euro over: linear phase-out, no hard limit
         (6000.00, "huur", False, "misschien"),
         (1200.00, "koop", False, None),
         (1200.00, "anders", False, None),
@@ -198,20 +204,34 @@ def test_zorgtoeslag_reason_names_the_limit_and_its_year():
 
 @pytest.mark.parametrize(
     "income, money_short, expected",
-    [(1779.78, False, True), (1780.78, False, False), (9000, True, True), (0, False, True)],
+    [(1690.79, False, True), (1691.79, False, False), (9000, True, True), (0, False, True)],
 )
 def test_debt_help_with_money_worries_or_income_up_to_130_percent(income, money_short, expected):
     assert check(household(income, money_short=money_short), town(), FACTS).debt_help is expected
 
 
 def test_result_carries_the_norm_with_its_label_and_the_income_percentage():
-    result = check(household(1505.97), town(), FACTS)
+    result = check(household(1430.67), town(), FACTS)
     assert result.income_pct == 110
-    assert result.norm.value == SINGLE_NORM
-    assert result.norm.period_label == "norm van 1 juli 2025"
+    assert result.norm.value == SINGLE_MONTHLY
+    assert result.norm.period_label == "norm van 1 juli 2025, zonder vakantietoeslag"
     assert result.norm.verified is False
-    couple = check(household(COUPLE_NORM, single=False), town(), FACTS)
-    assert (couple.income_pct, couple.norm.value) == (100, COUPLE_NORM)
+    couple = check(household(COUPLE_MONTHLY, single=False), town(), FACTS)
+    assert (couple.income_pct, couple.norm.value) == (100, COUPLE_MONTHLY)
+
+
+def test_the_monthly_norm_is_the_norm_without_its_5_percent_vakantietoeslag():
+    # Twenterand publishes its 110 % limit of 1 January 2024 without vakantietoeslag: EUR 1,341.60.
+    official = FACTS.monthly_norm("alleenstaande", version="per_1_januari_2024")
+    assert round(official.value * 1.10, 2) == 1341.60
+    assert FACTS.monthly_norm("alleenstaande").value == SINGLE_MONTHLY
+    assert round(SINGLE_NORM * 0.95, 2) == SINGLE_MONTHLY
+
+
+def test_a_limit_of_the_norm_with_vakantietoeslag_is_compared_with_that_norm():
+    with_holiday_pay = {**scheme(limit=110), "income_limit_basis": "met_vakantietoeslag"}
+    assert local(check(household(1505.97), town(with_holiday_pay), FACTS)) == {"regeling": "waarschijnlijk"}
+    assert local(check(household(1505.97), town(scheme(limit=110)), FACTS)) == {"regeling": "misschien"}
 
 
 def test_household_rejects_impossible_values():
@@ -233,7 +253,7 @@ def test_unknown_municipality_gets_the_default_schemes():
 
 def test_zwolle_kindregeling_with_its_asset_test_and_age_range():
     zwolle = load_all()["zwolle"]
-    assert local(check(household(1779.78, children=(10,)), zwolle, FACTS))["kindregeling"] == "waarschijnlijk"
+    assert local(check(household(1690.79, children=(10,)), zwolle, FACTS))["kindregeling"] == "waarschijnlijk"
     assert "kindregeling" not in local(check(household(1200, children=(10,), savings=True), zwolle, FACTS))
     assert "kindregeling" not in local(check(household(1200, children=(18,)), zwolle, FACTS))
     assert local(check(household(1200, children=(20,)), zwolle, FACTS))["jeugdfonds_sport_zwolle"] == "waarschijnlijk"
@@ -241,8 +261,8 @@ def test_zwolle_kindregeling_with_its_asset_test_and_age_range():
 
 def test_dordrecht_bijzondere_bijstand_case_by_case_above_110_percent():
     dordrecht = load_all()["dordrecht"]
-    assert local(check(household(1505.97), dordrecht, FACTS))["bijzondere_bijstand"] == "waarschijnlijk"
-    assert local(check(household(1600.00), dordrecht, FACTS))["bijzondere_bijstand"] == "misschien"
+    assert local(check(household(1430.67), dordrecht, FACTS))["bijzondere_bijstand"] == "waarschijnlijk"
+    assert local(check(household(1500.00), dordrecht, FACTS))["bijzondere_bijstand"] == "misschien"
     assert "kindtegoed" not in local(check(household(1200, children=(13,)), dordrecht, FACTS))
 
 

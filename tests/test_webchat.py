@@ -122,3 +122,56 @@ def test_message_shapes():
     assert to_socketio({"image": "https://example.org/a.png"}) == {
         "attachment": {"type": "image", "payload": {"src": "https://example.org/a.png"}}}
     assert to_socketio({"text": "Hoi", "from": "expert"}) == {"text": "Hoi", "from": "expert"}
+
+
+async def fake_rasa_server() -> tuple[web.AppRunner, str, list[str]]:
+    """A Rasa REST channel that echoes: the gateway's real HTTP client must be able to send the text."""
+    heard: list[str] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        text = (await request.json())["message"]
+        heard.append(text)
+        return web.json_response([{"text": f"Je zei: {text}"}])
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}", heard
+
+
+@pytest.mark.parametrize(("message", "reaches_rasa", "answer"), [
+    ("hoi \ud83d daar", "hoi \ufffd daar", "Je zei: hoi \ufffd daar"),    # half an emoji (copy-paste)
+    ("\ude00kinderalimentatie?", "\ufffdkinderalimentatie?", "Je zei: \ufffdkinderalimentatie?"),
+    ("hoi\x00\x1b[31m  hoe\u202e  gaat het", "hoi [31m hoe gaat het", "Je zei: hoi [31m hoe gaat het"),
+    ("\ud83d", None, "Ik zie geen tekst in je bericht"),
+    (" \u200b\t\n ", None, "Ik zie geen tekst in je bericht"),
+    ("x" * 5000, None, "Je bericht is te lang voor mij"),
+])
+def test_odd_characters_through_the_socket_always_get_an_answer(store, message, reaches_rasa, answer):
+    from bot.gateway.rasa import AsyncRasa
+
+    async def scenario():
+        rasa_runner, rasa_url, heard = await fake_rasa_server()
+        app = web.Application()
+        WebChat(Router(AsyncRasa(rasa_url), secret="s"), cors_origins="*", ping_interval=1,
+                ping_timeout=1).attach(app)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port, shutdown_timeout=0.5).start()
+        try:
+            sio, received, session_id = await client(f"http://127.0.0.1:{port}", None)
+            await sio.emit("user_uttered", {"message": message, "session_id": session_id})
+            reply = await asyncio.wait_for(received.get(), 5)
+            await sio.disconnect()
+            return heard, reply
+        finally:
+            await runner.cleanup()
+            await rasa_runner.cleanup()
+
+    heard, reply = asyncio.run(scenario())
+    assert heard == ([reaches_rasa] if reaches_rasa else [])
+    assert reply["text"].startswith(answer)

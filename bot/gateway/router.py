@@ -32,7 +32,7 @@ from bot.store import records
 from bot.store.db import read_scope, session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
 from language import safety
-from language.normalize import clean
+from language.normalize import REPLACEMENT, clean
 from privacy.redact import redact
 
 log = logging.getLogger(__name__)
@@ -132,9 +132,14 @@ class Router:
 
     async def _from_user(self, channel: str, address: str, text: str, metadata: dict | None) -> None:
         conversation = await self._store(self._conversation, channel, address)
+        # Cleaned before anything else sees it: a broken emoji or a control character must not make
+        # Rasa's HTTP client, the store or a log fail, and every message gets an answer.
         text = clean(text)
         if len(text) > MAX_MESSAGE_CHARS:
             await self._deliver(conversation, [{"text": texts()["too_long"].format(limit=MAX_MESSAGE_CHARS)}])
+            return
+        if not text.replace(REPLACEMENT, "").strip():
+            await self._deliver(conversation, [{"text": texts()["no_text"], "buttons": [HELP_BUTTON]}])
             return
         if conversation.mode == HUMAN:
             await self._to_expert(conversation, text)
