@@ -25,7 +25,7 @@ HUURTOESLAG_LIKELY_UP_TO_PCT = 130
 # Offer the municipality's schuldhulp with money worries, or with an income up to this % of the norm.
 DEBT_HELP_UP_TO_PCT = 130
 # A local income limit may be passed by this many points and still give "misschien": the norm we use
-# is not the verified 2026 one, and local tables use their own (often excl. vakantietoeslag) norms.
+# is not the verified 2026 one.
 LOCAL_MARGIN_POINTS = 10
 # The toeslagen's limits are GROSS per year (toetsingsinkomen); we only ask NET per month. Gross is never
 # below net, so net x 12 above a limit means gross above it too. Net is at least about 70 % of gross at
@@ -176,15 +176,12 @@ def _fits_people(scheme: Scheme, household: Household) -> bool:
     return any(low <= age <= high for age in household.children_ages)
 
 
-def local_match(scheme: Scheme, household: Household, facts: Facts) -> Match | None:
+def local_match(scheme: Scheme, household: Household, norms: dict[str, Amount]) -> Match | None:
     """One local scheme: None when it does not fit, else a Match with its likelihood and reason.
-    Its % limit is compared with the norm it is a percentage of (with or without vakantietoeslag)."""
+    Its % limit is compared with the norm it is a percentage of: `norms` by `income_limit_basis`."""
     if (scheme.asset_limit and household.savings_above_limit) or not _fits_people(scheme, household):
         return None
-    if scheme.income_limit_basis == "met_vakantietoeslag":
-        norm = facts.bijstandsnorm(household.norm_kind)
-    else:
-        norm = facts.monthly_norm(household.norm_kind)
+    norm = norms[scheme.income_limit_basis]
     income_pct = _pct(household.net_monthly_income, norm)
     limit = scheme.income_limit_pct
     if limit is None:
@@ -208,7 +205,8 @@ def check(household: Household, municipality: Municipality, facts: Facts) -> Sch
     A month's net income is compared with the monthly norm without vakantietoeslag."""
     norm = facts.monthly_norm(household.norm_kind)
     income_pct = _pct(household.net_monthly_income, norm)
-    local = [m for m in (local_match(s, household, facts) for s in municipality.schemes) if m]
+    norms = {"zonder_vakantietoeslag": norm, "met_vakantietoeslag": facts.bijstandsnorm(household.norm_kind)}
+    local = [m for m in (local_match(s, household, norms) for s in municipality.schemes) if m]
     local.sort(key=lambda match: match.likelihood != LIKELY)  # stable: file order within each group
     low_income = _at_most_pct(household.net_monthly_income, norm, DEBT_HELP_UP_TO_PCT)
     return SchemesResult(

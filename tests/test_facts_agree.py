@@ -30,10 +30,13 @@ STATED = {
 RETRACTED = ["141.896", "141896", "179.429", "179429", "14 0546"]
 
 
-def _written(value: float, how: str) -> str:
-    if how == "ongeveer":
-        return "ongeveer " + euro(round(value, -3))
+def _as_written(value: float) -> str:
+    """An amount as the answers write it: cents only where it has them."""
     return euro(value, cents=not float(value).is_integer())
+
+
+def _written(value: float, how: str) -> str:
+    return "ongeveer " + euro(round(value, -3)) if how == "ongeveer" else _as_written(value)
 
 
 @pytest.mark.parametrize("name", sorted(STATED))
@@ -73,7 +76,7 @@ def test_every_amount_in_an_answer_that_the_facts_file_knows_carries_the_facts_y
     known = {}
     for section in yaml.safe_load((REPO / "data" / "facts" / "2026.yml").read_text(encoding="utf-8")).values():
         for entry in _amounts(section):
-            known[euro(entry["value"], cents=not float(entry["value"]).is_integer())] = entry["period_label"]
+            known[_as_written(entry["value"])] = entry["period_label"]
     for name, text in ANSWERS.items():
         for sentence in content_rules.sentences(text):
             for written, label in known.items():

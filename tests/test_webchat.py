@@ -23,7 +23,7 @@ def replies(sender: str, text: str) -> list[dict]:
     return [{"text": f"Je zei: {text}", "buttons": [{"title": "Ja", "payload": "/affirm"}]}]
 
 
-async def serve(rasa: FakeRasa) -> tuple[web.AppRunner, str]:
+async def serve(rasa) -> tuple[web.AppRunner, str]:
     app = web.Application()
     # A short ping interval: the test client long-polls, and closing waits for the current poll.
     WebChat(Router(rasa, secret="s"), cors_origins="*", ping_interval=1,
@@ -155,15 +155,9 @@ def test_odd_characters_through_the_socket_always_get_an_answer(store, message, 
 
     async def scenario():
         rasa_runner, rasa_url, heard = await fake_rasa_server()
-        app = web.Application()
-        WebChat(Router(AsyncRasa(rasa_url), secret="s"), cors_origins="*", ping_interval=1,
-                ping_timeout=1).attach(app)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port, shutdown_timeout=0.5).start()
+        runner, url = await serve(AsyncRasa(rasa_url))
         try:
-            sio, received, session_id = await client(f"http://127.0.0.1:{port}", None)
+            sio, received, session_id = await client(url, None)
             await sio.emit("user_uttered", {"message": message, "session_id": session_id})
             reply = await asyncio.wait_for(received.get(), 5)
             await sio.disconnect()
