@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common, municipalities
-from actions.gemeente_slot import GemeenteValidation
+from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
 from actions.moments import Slot, choose_slot, next_free_slots, parse_preference
 from actions.opening_hours import describe_hours
 from actions.phone import parse_callback_phone, re_ask_text
@@ -64,7 +64,9 @@ class ActionStartCallback(Action):
         # Keeping numbers only as long as needed does not wait for a restart.
         with session_scope() as session:
             callbacks.purge_phone_numbers(session, callbacks.retention_days())
-        return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("callback_phone_tries", 0)]
+        dispatcher.utter_message(response="utter_callback_acknowledge")
+        return ([SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("callback_phone_tries", 0)]
+                + gemeente_from_site(dispatcher, tracker))
 
 
 class ActionAskCallbackMoment(Action):
@@ -109,6 +111,7 @@ class ValidateCallbackForm(GemeenteValidation, common.FormValidation):
                                            municipality=municipality.key, phone_e164=result.e164,
                                            phone_masked=result.masked)
             draft_id = draft.id
+        dispatcher.utter_message(response="utter_callback_phone_noted", phone=result.masked)
         return {"callback_phone": result.masked, "callback_id": draft_id}
 
     def validate_callback_moment(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -126,7 +129,8 @@ class ValidateCallbackForm(GemeenteValidation, common.FormValidation):
                 try:
                     booked = callbacks.book_draft(session, tracker.get_slot("callback_id"),
                                                   slot_date=slot.day, window_start=slot.window.start,
-                                                  window_end=slot.window.end, capacity=capacity)
+                                                  window_end=slot.window.end, capacity=capacity,
+                                                  municipality=municipality.key)
                 except callbacks.DraftNotFound:
                     # The number was erased meanwhile (a day-old draft): ask for it again.
                     dispatcher.utter_message(text="Sorry, ik ben je telefoonnummer kwijt. Wil je het nog een "

@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import common, municipalities
 from actions.fallback import FALLBACK_INTENT
-from actions.gemeente_slot import GemeenteValidation
+from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
 from actions.opening_hours import describe_hours, describe_next_opening, is_open
 from bot.store import records
 from bot.store.db import session_scope
@@ -25,6 +25,18 @@ log = logging.getLogger(__name__)
 
 CALLBACK_BUTTON = {"title": "Bel me terug", "payload": "/request_callback"}
 TOPICS_BUTTON = {"title": "Terug naar de onderwerpen", "payload": "/help"}
+
+
+class ActionStartHandoff(Action):
+    """Says what happens before anything is asked; the site's municipality needs no question."""
+
+    def name(self) -> str:
+        return "action_start_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_handoff_acknowledge")
+        return gemeente_from_site(dispatcher, tracker)
 
 
 class ValidateHandoffForm(GemeenteValidation, common.FormValidation):

@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import common, eligibility, store_access
 from actions.facts import euro, load_facts
-from actions.gemeente_slot import GemeenteValidation
+from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
 from actions.parsing import parse_children, parse_housing, parse_monthly_income
 from actions.yes_no import YES_NO_BUTTONS
 
@@ -57,7 +57,8 @@ class ActionStartSchemes(Action):
             text="Ik stel je een paar korte vragen. Daarna zie je welke regelingen waarschijnlijk bij je "
                  "passen. Je hoeft geen naam te geven.")
         return [SlotSet(slot, None) for slot in FORM_SLOTS] + [
-            SlotSet("schemes_money_short", money_short), SlotSet("form_retry", None)]
+            SlotSet("schemes_money_short", money_short), SlotSet("form_retry", None),
+            *gemeente_from_site(dispatcher, tracker)]
 
 
 class ActionAskSchemesSavings(Action):

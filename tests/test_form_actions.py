@@ -16,7 +16,17 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select, text
 
-from actions import callback, common, feedback, form_control, handoff, privacy, schemes, screening
+from actions import (
+    callback,
+    common,
+    feedback,
+    form_control,
+    gemeente_slot,
+    handoff,
+    privacy,
+    schemes,
+    screening,
+)
 from actions.screening_scoring import load_screening
 from bot.store import models, records
 from bot.store.db import migrate, session_scope
@@ -242,12 +252,76 @@ def test_outside_opening_hours_there_is_no_live_chat(store, monkeypatch):
     assert "terugbelafspraak" in texts(dispatcher)
 
 
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages if m.get("response")]
+
+
+def on_site(key: str | None) -> list[dict]:
+    """The user event as the web chat sends it: the site's municipality as metadata (None: Telegram)."""
+    return [{"event": "user", "text": "/request_human", "metadata": {"gemeente": key} if key else {},
+             "parse_data": {"intent": {"name": "request_human"}}}]
+
+
+def test_the_hand_over_says_what_happens_and_takes_the_site_municipality(store):
+    dispatcher, events = run(handoff.ActionStartHandoff(), tracker(events=on_site("zwolle")))
+    assert responses(dispatcher) == ["utter_handoff_acknowledge", "utter_gemeente_from_site"]
+    assert dispatcher.messages[1]["gemeente"] == "Zwolle"
+    assert slots_set(events) == {"gemeente": "Zwolle"}
+
+
+@pytest.mark.parametrize("events, slots", [
+    (on_site(None), {}),                            # Telegram, REST: no site, so the form asks
+    (on_site("nergensdorp"), {}),                   # a key without a data file is no municipality
+    (on_site("zwolle"), {"gemeente": "Dordrecht"}),  # already said by the parent: that one counts
+])
+def test_without_a_known_site_municipality_nothing_is_filled(store, events, slots):
+    dispatcher, result = run(handoff.ActionStartHandoff(), tracker(events=events, slots=slots))
+    assert responses(dispatcher) == ["utter_handoff_acknowledge"]
+    assert "gemeente" not in slots_set(result)
+
+
+def test_the_callback_says_what_happens_and_takes_the_site_municipality(store):
+    dispatcher, events = run(callback.ActionStartCallback(), tracker(events=on_site("dordrecht")))
+    assert responses(dispatcher) == ["utter_callback_acknowledge", "utter_gemeente_from_site"]
+    assert slots_set(events)["gemeente"] == "Dordrecht" and slots_set(events)["callback_phone"] is None
+
+
+@pytest.mark.parametrize("form, response", [
+    ("handoff_form", "utter_gemeente_question_handoff_form"),
+    ("callback_form", "utter_gemeente_question_callback_form"),
+    ("schemes_form", "utter_gemeente_question_schemes_form"),
+])
+def test_the_municipality_question_says_why_this_form_asks_it(form, response):
+    track = tracker()
+    track.active_loop = {"name": form}
+    dispatcher, _ = run(gemeente_slot.ActionAskGemeente(), track)
+    assert responses(dispatcher) == [response]
+    assert {"title": "Zeg ik liever niet", "payload": "/deny"} in dispatcher.messages[0]["buttons"]
+
+
+def test_another_municipality_forgets_the_site_one():
+    dispatcher, events = run(gemeente_slot.ActionForgetGemeente(), tracker(slots={"gemeente": "Zwolle"}))
+    assert slots_set(events) == {"gemeente": None} and responses(dispatcher) == ["utter_gemeente_forgotten"]
+
+
+@pytest.mark.parametrize("requested, said", [("gemeente", ["utter_gemeente_noted"]), (None, [])])
+def test_an_answered_municipality_is_confirmed_a_prefilled_one_not_again(requested, said):
+    dispatcher = CollectingDispatcher()
+    result = handoff.ValidateHandoffForm().validate_gemeente(
+        "Zwolle", dispatcher, tracker("ik woon in Zwolle", slots={"requested_slot": requested}), {})
+    assert result == {"gemeente": "Zwolle"} and responses(dispatcher) == said
+
+
 # --- callback -----------------------------------------------------------------------------------
 
 def test_valid_phone_is_stored_encrypted_and_only_masked_in_the_slot(store, tmp_path):
     validator = callback.ValidateCallbackForm()
-    result = validator.validate_callback_phone("06-12345678", CollectingDispatcher(), tracker("06-12345678"), {})
+    dispatcher = CollectingDispatcher()
+    result = validator.validate_callback_phone("06-12345678", dispatcher, tracker("06-12345678"), {})
     assert result["callback_phone"] == "06-****5678" and result["callback_id"]
+    # Confirmed, masked, before the next question.
+    assert dispatcher.messages == [{**dispatcher.messages[0], "response": "utter_callback_phone_noted",
+                                    "phone": "06-****5678"}]
     raw = (tmp_path / "store.db").read_bytes()
     assert b"12345678" not in raw and b"+31612345678" not in raw
 
@@ -274,6 +348,17 @@ def test_three_bad_numbers_end_the_form_with_another_way(store):
 def _draft(validator) -> str:
     return validator.validate_callback_phone("0612345678", CollectingDispatcher(), tracker("0612345678"), {})[
         "callback_id"]
+
+
+def test_the_team_of_the_municipality_said_after_the_number_calls_back(store):
+    validator = callback.ValidateCallbackForm()
+    draft = _draft(validator)  # the number comes first, when no municipality is known yet
+    booked = validator.validate_callback_moment(
+        "zo snel mogelijk", CollectingDispatcher(),
+        tracker("zo snel mogelijk", slots={"callback_id": draft, "gemeente": "Zwolle"}), {})
+    with session_scope() as session:
+        stored = session.execute(select(models.Callback)).scalar_one()
+        assert (stored.reference, stored.municipality) == (booked["callback_reference"], "zwolle")
 
 
 def test_moment_books_a_concrete_slot_with_a_reference(store):

@@ -42,6 +42,7 @@ MAX_MESSAGE_CHARS = 2000
 BOT, HUMAN = "bot", "human"
 CALLBACK_BUTTON = {"title": "Bel me terug", "payload": "/request_callback"}
 HELP_BUTTON = {"title": "Wat kan ik vragen?", "payload": "/help"}
+CHANGE_GEMEENTE = "/change_gemeente"  # the button under "Je zit op de website van ..." (domain.yml)
 # In HUMAN mode a safety signal is flagged to the expert at once; the parent gets the helplines from
 # the gateway when no expert has written within this many seconds.
 SAFETY_REPLY_SECONDS = 60.0
@@ -206,6 +207,13 @@ class Router:
         if text.strip().lower() in texts()["back_to_bot"]:
             await self.leave_queue(conversation.id)
             return
+        if text == CHANGE_GEMEENTE:
+            # "Ik woon in een andere gemeente" under the hand-over: while nobody has taken the
+            # conversation, the bot asks the municipality and hands over to the right team.
+            if await self._leave_waiting(conversation.id):
+                await self._to_bot(conversation, text)
+                return
+            text = texts()["change_gemeente_for_expert"]
         stored = redact(text)
         await self._store(self._add_live, conversation.id, "user", stored)
         await self._notify(conversation.id, {"type": "message", "handoff_id": conversation.handoff_id,
@@ -309,6 +317,16 @@ class Router:
             conversation, handoff_id = ended
             await self._deliver(conversation, [{"text": texts()["left_queue"]}])
             await self._notify(conversation_id, {"type": "left", "handoff_id": handoff_id})
+
+    async def _leave_waiting(self, conversation_id: str) -> bool:
+        """Back to the bot without a word, only if no expert has taken the conversation (atomic)."""
+        ended = await self._store(self._end_handoff, conversation_id, "waiting", "cancelled")
+        if ended is None:
+            return False
+        self._cancel_timeout(conversation_id)
+        self._acknowledged.discard(conversation_id)
+        await self._notify(conversation_id, {"type": "left", "handoff_id": ended[1]})
+        return True
 
     async def expert_took(self, conversation_id: str) -> bool:
         """Called by the console once its conditional update made this expert the taker.
