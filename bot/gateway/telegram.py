@@ -51,7 +51,7 @@ COMMANDS = {
     "verwijder": "Wis je gesprek",
 }
 COMMAND_PAYLOADS = {"help": "/help", "mens": "/request_human", "verwijder": "/delete_conversation"}
-START_PAYLOADS = ("/greet", "/help")  # welcome + privacy note, then the topics as buttons
+START_PAYLOADS = ("/greet",)  # the welcome with the first buttons (topics, check, schemes, a person)
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096, counted in UTF-16 code units
 MAX_CALLBACK_DATA = 64  # bytes
 POLL_TIMEOUT = 10.0  # seconds a getUpdates call may wait for news
