@@ -10,9 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common, municipalities
-
-DECLINE_BUTTON = {"title": "Zeg ik liever niet", "payload": "/deny"}
-
+from actions.texts import button
 
 # The question says why this form needs the municipality (domain.yml).
 QUESTIONS = {
@@ -54,7 +52,7 @@ class ActionAskGemeente(Action):
         form = (tracker.active_loop or {}).get("name")
         dispatcher.utter_message(
             response=QUESTIONS.get(form, QUESTIONS["handoff_form"]),
-            buttons=[*buttons, DECLINE_BUTTON],
+            buttons=[*buttons, button("decline_gemeente")],
         )
         return []
 
@@ -80,18 +78,14 @@ class GemeenteValidation:
         entity_value = value if isinstance(value, str) and value != text else None
         found = common.gemeente_from_answer(entity_value or text)
         if found is None:
-            dispatcher.utter_message(
-                text="Die gemeente ken ik niet. Typ de naam van je gemeente, bijvoorbeeld \"Zwolle\". "
-                     "Of kies \"Zeg ik liever niet\".")
+            dispatcher.utter_message(response="utter_gemeente_unknown")
             return {"gemeente": None}
         if found == common.UNKNOWN_MUNICIPALITY:
             dispatcher.utter_message(response="utter_gemeente_declined")
         elif municipalities.find(found) is None:
             default = municipalities.default_municipality()
-            dispatcher.utter_message(
-                text=f"Over {found} heb ik nog geen eigen gegevens. Ik geef je de landelijke informatie, "
-                     f"en de contactgegevens van {default.team.name}. Kijk voor regelingen in je eigen "
-                     f"gemeente ook op de website van {found}.")
+            dispatcher.utter_message(response="utter_gemeente_without_file", gemeente=found,
+                                     team=default.team.name)
         elif tracker.get_slot("requested_slot") == "gemeente":  # an answer, not the site's prefill
             dispatcher.utter_message(response="utter_gemeente_noted", gemeente=found)
         return {"gemeente": found}

@@ -30,6 +30,7 @@ from actions import (
 from actions.screening_scoring import load_screening
 from bot.store import models, records
 from bot.store.db import migrate, session_scope
+from tests.responses import rendered, rendered_text
 
 SENDER = "test-conversation"
 # Monday 23 November 2026, 10:15: the Twenterand team chats and calls back today.
@@ -63,7 +64,8 @@ def run(action, track: Tracker) -> tuple[CollectingDispatcher, list[dict]]:
 
 
 def texts(dispatcher: CollectingDispatcher) -> str:
-    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    """What the parent reads: responses rendered through domain.yml with the values the action passed."""
+    return rendered_text(dispatcher.messages)
 
 
 def slots_set(events: list[dict]) -> dict:
@@ -217,7 +219,7 @@ def test_schemes_result_without_own_municipality_says_so(store):
 
 def test_no_expert_available_offers_a_callback(store):
     dispatcher, _ = run(handoff.ActionHandoff(), tracker(slots={"gemeente": "Zwolle"}))
-    message = dispatcher.messages[0]
+    message = rendered(dispatcher.messages[0])
     assert "niemand beschikbaar" in message["text"]
     assert {"title": "Bel me terug", "payload": "/request_callback"} in message["buttons"]
     assert not any(m.get("custom") for m in dispatcher.messages)
@@ -395,6 +397,22 @@ def test_full_slot_is_skipped(store):
     result = validator.validate_callback_moment("dinsdag", CollectingDispatcher(),
                                                 tracker("dinsdag", slots={"callback_id": draft}), {})
     assert result["callback_moment"] == "dinsdag 24 november tussen 13:00 en 16:00"
+
+
+@pytest.mark.parametrize("phone, expected", [
+    (None, "Kijk op https://www.twenterand.nl voor het telefoonnummer van je gemeente."),
+    ("0546-123456", "Bel Scheidingspunt Twenterand op 0546-123456."),  # the team's name as written
+])
+def test_when_every_moment_is_full_the_parent_hears_how_to_call(store, monkeypatch, phone, expected):
+    monkeypatch.setattr(callback, "choose_slot", lambda *args, **kwargs: None)  # nothing fits, nothing free
+    monkeypatch.setattr(callback, "next_free_slots", lambda *args, **kwargs: [])
+    monkeypatch.setattr(callback, "own_phone", lambda municipality: phone)
+    dispatcher = CollectingDispatcher()
+    result = callback.ValidateCallbackForm().validate_callback_moment(
+        "dinsdag", dispatcher, tracker("dinsdag", slots={"callback_id": _draft(callback.ValidateCallbackForm())}), {})
+    assert result == {"callback_moment": "vol"}
+    assert texts(dispatcher).startswith("Alle terugbelmomenten van de komende dagen zijn vol, sorry.")
+    assert texts(dispatcher).endswith(expected)
 
 
 def test_cancel_by_reference(store):

@@ -8,7 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from bot.gateway.router import Router, texts
+from bot.gateway.router import Router
+from bot.gateway.texts import texts
 from bot.store import records
 from bot.store.db import session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
