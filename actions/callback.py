@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common, municipalities
-from actions.gemeente_slot import GemeenteValidation
+from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
 from actions.moments import Slot, choose_slot, next_free_slots, parse_preference
 from actions.opening_hours import describe_hours
 from actions.phone import parse_callback_phone, re_ask_text
@@ -49,10 +49,10 @@ def slot_buttons(slots: list[Slot]) -> list[dict[str, str]]:
     return [{"title": slot.label(), "payload": slot.label()} for slot in slots]
 
 
-def central_contact(municipality: municipalities.Municipality) -> str:
-    if municipality.team.phone and municipalities.is_verified(municipality, "team.phone"):
-        return f"bel {municipality.team.name} op {municipality.team.phone}"
-    return f"kijk op {municipality.website} voor het telefoonnummer van je gemeente"
+def own_phone(municipality: municipalities.Municipality) -> str | None:
+    """The team's phone number when the file marks it as checked: then the parent may call it."""
+    team = municipality.team
+    return team.phone if team.phone and municipalities.is_verified(municipality, "team.phone") else None
 
 
 class ActionStartCallback(Action):
@@ -64,7 +64,9 @@ class ActionStartCallback(Action):
         # Keeping numbers only as long as needed does not wait for a restart.
         with session_scope() as session:
             callbacks.purge_phone_numbers(session, callbacks.retention_days())
-        return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("callback_phone_tries", 0)]
+        dispatcher.utter_message(response="utter_callback_acknowledge")
+        return ([SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("callback_phone_tries", 0)]
+                + gemeente_from_site(dispatcher, tracker))
 
 
 class ActionAskCallbackMoment(Action):
@@ -77,10 +79,8 @@ class ActionAskCallbackMoment(Action):
         hours = municipality.team.callback_hours
         with session_scope() as session:
             free = next_free_slots(common.now(), hours, _free_check(session, municipality))
-        dispatcher.utter_message(
-            text=f"Wanneer mogen we je bellen? We bellen {describe_hours(hours)}. Typ bijvoorbeeld "
-                 f"\"dinsdagochtend\" of \"zo snel mogelijk\", of kies een moment.",
-            buttons=slot_buttons(free))
+        dispatcher.utter_message(response="utter_callback_moment_question", hours=describe_hours(hours),
+                                 buttons=slot_buttons(free))
         return []
 
 
@@ -101,6 +101,7 @@ class ValidateCallbackForm(GemeenteValidation, common.FormValidation):
         if not result.ok:
             tries = int(tracker.get_slot("callback_phone_tries") or 0) + 1
             if tries < MAX_PHONE_TRIES:
+                # Put together from parts (data/action_texts.yml): more help from the second try on.
                 dispatcher.utter_message(text=re_ask_text(result.problem or "invalid", tries))
             return {"callback_phone": None, "callback_phone_tries": tries}
         municipality, _known = common.municipality_of(tracker)
@@ -109,6 +110,7 @@ class ValidateCallbackForm(GemeenteValidation, common.FormValidation):
                                            municipality=municipality.key, phone_e164=result.e164,
                                            phone_masked=result.masked)
             draft_id = draft.id
+        dispatcher.utter_message(response="utter_callback_phone_noted", phone=result.masked)
         return {"callback_phone": result.masked, "callback_id": draft_id}
 
     def validate_callback_moment(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -126,11 +128,11 @@ class ValidateCallbackForm(GemeenteValidation, common.FormValidation):
                 try:
                     booked = callbacks.book_draft(session, tracker.get_slot("callback_id"),
                                                   slot_date=slot.day, window_start=slot.window.start,
-                                                  window_end=slot.window.end, capacity=capacity)
+                                                  window_end=slot.window.end, capacity=capacity,
+                                                  municipality=municipality.key)
                 except callbacks.DraftNotFound:
                     # The number was erased meanwhile (a day-old draft): ask for it again.
-                    dispatcher.utter_message(text="Sorry, ik ben je telefoonnummer kwijt. Wil je het nog een "
-                                                  "keer typen?")
+                    dispatcher.utter_message(response="utter_callback_phone_lost")
                     return {"callback_moment": None, "callback_phone": None, "callback_id": None}
                 if booked is not None:
                     records.record_event(session, "callback_booked", municipality.key)
@@ -140,14 +142,17 @@ class ValidateCallbackForm(GemeenteValidation, common.FormValidation):
                 slot = options[0] if options and wanted is None else None
             free = [s for s in next_free_slots(common.now(), hours, is_free) if s not in tried]
         if not free:
-            dispatcher.utter_message(
-                text=f"Alle terugbelmomenten van de komende dagen zijn vol, sorry. "
-                     f"Wil je toch snel iemand spreken? {central_contact(municipality).capitalize()}.")
+            phone = own_phone(municipality)
+            if phone:
+                dispatcher.utter_message(response="utter_callback_full_phone", team=municipality.team.name,
+                                         phone=phone)
+            else:
+                dispatcher.utter_message(response="utter_callback_full_website", website=municipality.website)
             return {"callback_moment": "vol"}
-        reason = ("Dat moment is al vol of valt buiten de beltijden."
-                  if wanted is not None or _looks_like_moment(text) else "Dat moment begrijp ik niet goed.")
-        dispatcher.utter_message(text=f"{reason} Kies een van deze momenten, of typ een andere dag.",
-                                 buttons=slot_buttons(free))
+        if wanted is not None or _looks_like_moment(text):
+            dispatcher.utter_message(response="utter_callback_moment_taken", buttons=slot_buttons(free))
+        else:
+            dispatcher.utter_message(response="utter_callback_moment_unclear", buttons=slot_buttons(free))
         return {"callback_moment": None}
 
 
@@ -166,10 +171,9 @@ class ActionCallbackDone(Action):
         municipality, _known = common.municipality_of(tracker)
         reference = tracker.get_slot("callback_reference")
         if reference:
-            dispatcher.utter_message(
-                text=f"Afgesproken! We bellen je op {tracker.get_slot('callback_moment')} op "
-                     f"{tracker.get_slot('callback_phone')}. Je referentie is {reference}. Wil je de "
-                     f"afspraak annuleren? Typ dan \"annuleer {reference}\".")
+            dispatcher.utter_message(response="utter_callback_booked", reference=reference,
+                                     moment=tracker.get_slot("callback_moment"),
+                                     phone=tracker.get_slot("callback_phone"))
             dispatcher.utter_message(response="utter_ask_feedback")
             return [SlotSet("callback_phone_tries", 0)]
         draft_id = tracker.get_slot("callback_id")
@@ -177,10 +181,13 @@ class ActionCallbackDone(Action):
             with session_scope() as session:
                 callbacks.discard_draft(session, draft_id)
         if (tracker.get_slot("callback_phone_tries") or 0) >= MAX_PHONE_TRIES:
-            dispatcher.utter_message(
-                text=f"Het lukt helaas niet met dit nummer. Je kunt ons ook zelf bellen: "
-                     f"{central_contact(municipality)}. Of kies \"Praat met een mens\" in de chat.",
-                buttons=[{"title": "Praat met een mens", "payload": "/request_human"}])
+            phone = own_phone(municipality)
+            if phone:
+                dispatcher.utter_message(response="utter_callback_gave_up_phone", team=municipality.team.name,
+                                         phone=phone)
+            else:
+                dispatcher.utter_message(response="utter_callback_gave_up_website",
+                                         website=municipality.website)
         return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("callback_phone_tries", 0)]
 
 
@@ -194,21 +201,15 @@ class ActionCancelCallback(Action):
         match = _REFERENCE.search(text.upper())
         reference = f"{match.group(1)}-{match.group(2)}" if match else tracker.get_slot("callback_reference")
         if not reference:
-            dispatcher.utter_message(
-                text="Welke afspraak wil je annuleren? Typ \"annuleer\" met je referentie, bijvoorbeeld "
-                     "\"annuleer K7Q-42\". Die staat in de bevestiging van je afspraak.")
+            dispatcher.utter_message(response="utter_cancel_callback_which")
             return []
         with session_scope() as session:
             cancelled = callbacks.cancel(session, reference)
             if cancelled is not None:
                 records.record_event(session, "callback_cancelled", cancelled.municipality)
         if cancelled is None:
-            dispatcher.utter_message(
-                text=f"Ik vind geen open afspraak met referentie {reference}. Kijk of je de code goed hebt "
-                     f"getypt. Of vraag het aan een medewerker.",
-                buttons=[{"title": "Praat met een mens", "payload": "/request_human"}])
+            dispatcher.utter_message(response="utter_cancel_callback_unknown", reference=reference)
             return []
-        dispatcher.utter_message(
-            text=f"Je terugbelafspraak {cancelled.reference} is geannuleerd. We bellen je niet. Je nummer "
-                 f"wissen we binnen {callbacks.retention_days()} dagen. Kan ik je nog ergens mee helpen?")
+        dispatcher.utter_message(response="utter_callback_cancelled", reference=cancelled.reference,
+                                 days=callbacks.retention_days())
         return [SlotSet(slot, None) for slot in FORM_SLOTS]

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from actions.texts import button
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
@@ -81,12 +83,8 @@ def topic_buttons() -> list[dict]:
 
 
 # What the assistant can do beyond answering, offered with the topics in the help menu.
-SERVICE_BUTTONS = (
-    {"title": "Doe de korte check", "payload": "/start_screening"},
-    {"title": "Welke regelingen passen bij mij?", "payload": "/check_schemes"},
-    {"title": "Praat met een mens", "payload": "/request_human"},
-    {"title": "Bel me terug", "payload": "/request_callback"},
-)
+SERVICE_BUTTONS = tuple(button(key) for key in ("start_screening", "check_schemes", "request_human",
+                                                "request_callback"))
 
 
 def question_buttons(questions: Sequence[str]) -> list[dict]:

@@ -1,9 +1,10 @@
-"""Reading the reviewable data files (municipalities, facts, screening) with errors that name the
-file and the field, so that a non-programmer can fix a broken file from the message alone."""
+"""Reading the reviewable data files (municipalities, facts, screening, texts) with errors that name
+the file and the field, so that a non-programmer can fix a broken file from the message alone."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -50,3 +51,40 @@ def load_model(path: Path, model: type[Model], error: type[ValueError],
             where = field_path(item["loc"], raw)
             lines.append(f"{name}: {where}: {item['msg']}" if where else f"{name}: {item['msg']}")
         raise error("\n".join(lines)) from None
+
+
+class TextFile:
+    """A YAML file of texts that a parent or an expert reads, looked up by dotted key ('live.too_long').
+
+    Read once, on first use. A missing key, or a {name} in a text without a value, raises a KeyError
+    that names the file and the key: a text never goes out with a gap in it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        try:
+            data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as problem:
+            raise ValueError(f"{shown(self.path)}: cannot read the file: {problem}") from problem
+        if not isinstance(data, dict):
+            raise ValueError(f"{shown(self.path)}: expected a mapping of texts at the top level")
+        return data
+
+    def get(self, key: str) -> Any:
+        node: Any = self.data
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(f"{shown(self.path)}: no text {key!r}")
+            node = node[part]
+        return node
+
+    def text(self, key: str, **values: Any) -> str:
+        try:
+            return str(self.get(key)).format(**values)
+        except KeyError as missing:
+            if str(missing.args[0]).startswith(shown(self.path)):
+                raise
+            raise KeyError(f"{shown(self.path)}: {key}: no value for {{{missing.args[0]}}}") from None

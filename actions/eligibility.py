@@ -1,8 +1,9 @@
 """Which schemes probably fit a household: an indication to start from, never a decision.
 
 Pure functions: the household, its municipality's file and the year's facts go in, a list of schemes
-with "waarschijnlijk" or "misschien" and a short Dutch reason comes out. All amounts and local limits
-come from the data files; the few cut-offs below are our own estimates, kept here in one place.
+with "waarschijnlijk" or "misschien" and a short Dutch reason (data/action_texts.yml) comes out. All
+amounts and local limits come from the data files; the few cut-offs below are our own estimates, kept
+here in one place.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Literal
 
 from actions.facts import Amount, Facts, euro
 from actions.municipalities import Municipality, Scheme
+from actions.texts import text
 
 Likelihood = Literal["waarschijnlijk", "misschien"]
 LIKELY: Likelihood = "waarschijnlijk"
@@ -118,12 +120,10 @@ def national_matches(household: Household, facts: Facts, norm: Amount, income_pc
     income = household.net_monthly_income
     has_minor = any(age <= facts.kinderbijslag.max_age for age in household.children_ages)
     if has_minor:
-        matches.append(_national(facts, "kinderbijslag", LIKELY,
-                                 "je hebt een kind jonger dan 18; dit hangt niet af van je inkomen"))
+        matches.append(_national(facts, "kinderbijslag", LIKELY, text("eligibility.kinderbijslag")))
     # The savings question asks about the (low) bijstand limit; the toeslagen have much higher asset
     # limits, so savings above it make these "misschien" instead of leaving them out.
-    savings_note = ("je spaargeld is hoger dan de grens van de bijstand; kijk of je onder de grens van "
-                    "deze toeslag blijft")
+    savings_note = text("eligibility.savings_above_limit")
     if has_minor:
         # The exact income limit is not in facts.md. Up to the income where the budget still rose in
         # 2026 we call it likely; above it the budget gets smaller, so "misschien" - never left out.
@@ -131,40 +131,33 @@ def national_matches(household: Household, facts: Facts, norm: Amount, income_pc
         limit = budget.grens_alleenstaande_ouder if household.single_parent else budget.grens_paar
         if _against_gross_limit(income, limit) == "below":
             likelihood: Likelihood = LIKELY
-            reason = (f"je inkomen lijkt onder {euro(limit.value)} bruto per jaar te blijven "
-                      f"({limit.period_label}, schatting)")
+            reason = text("eligibility.budget_below", limit_amount=euro(limit.value),
+                          period=limit.period_label)
         else:
             likelihood = MAYBE
-            reason = "bij een hoger inkomen krijg je minder of niets (schatting); doe een proefberekening"
+            reason = text("eligibility.budget_higher")
         if household.savings_above_limit:
             likelihood, reason = MAYBE, savings_note
         matches.append(_national(facts, "kindgebonden_budget", likelihood, reason))
         if household.single_parent:
-            matches.append(_national(
-                facts, "alleenstaande_ouderkop", likelihood,
-                "je zorgt alleen voor je kinderen; dit komt bij het kindgebonden budget",
-            ))
+            matches.append(_national(facts, "alleenstaande_ouderkop", likelihood,
+                                     text("eligibility.ouderkop")))
     if household.housing == "huur":
         if household.savings_above_limit:
             matches.append(_national(facts, "huurtoeslag", MAYBE, savings_note))
         elif _at_most_pct(income, norm, HUURTOESLAG_LIKELY_UP_TO_PCT):
-            matches.append(_national(
-                facts, "huurtoeslag", LIKELY,
-                f"je huurt en je inkomen is ongeveer {income_pct}% van de bijstandsnorm",
-            ))
+            matches.append(_national(facts, "huurtoeslag", LIKELY,
+                                     text("eligibility.huurtoeslag_likely", income_pct=income_pct)))
         else:
-            matches.append(_national(facts, "huurtoeslag", MAYBE,
-                                     "je huurt, maar met een hoger inkomen krijg je minder of niets"))
+            matches.append(_national(facts, "huurtoeslag", MAYBE, text("eligibility.huurtoeslag_maybe")))
     care = facts.zorgtoeslag
     gross_limit = care.inkomensgrens_alleen if household.single_parent else care.inkomensgrens_met_partner
-    limit_text = f"{euro(gross_limit.value)} bruto per jaar ({gross_limit.period_label})"
+    said = {"limit_amount": euro(gross_limit.value), "period": gross_limit.period_label}
     position = _against_gross_limit(income, gross_limit)
     if position == "below":
-        matches.append(_national(facts, "zorgtoeslag", LIKELY,
-                                 f"je inkomen lijkt ruim onder de grens van {limit_text}"))
+        matches.append(_national(facts, "zorgtoeslag", LIKELY, text("eligibility.zorgtoeslag_below", **said)))
     elif position == "unknown":
-        matches.append(_national(facts, "zorgtoeslag", MAYBE,
-                                 f"je inkomen zit misschien dicht bij de grens van {limit_text}"))
+        matches.append(_national(facts, "zorgtoeslag", MAYBE, text("eligibility.zorgtoeslag_near", **said)))
     return matches
 
 
@@ -186,14 +179,13 @@ def local_match(scheme: Scheme, household: Household, norms: dict[str, Amount]) 
     limit = scheme.income_limit_pct
     if limit is None:
         likelihood: Likelihood = MAYBE
-        reason = "we weten de inkomensgrens van je gemeente niet; kijk op de website van je gemeente"
+        reason = text("eligibility.local_limit_unknown")
     elif _at_most_pct(household.net_monthly_income, norm, limit):
         likelihood = LIKELY
-        reason = f"je inkomen is ongeveer {income_pct}% van de bijstandsnorm; de grens is {limit}%"
+        reason = text("eligibility.local_below", income_pct=income_pct, limit_pct=limit)
     elif _at_most_pct(household.net_monthly_income, norm, limit + LOCAL_MARGIN_POINTS):
         likelihood = MAYBE
-        reason = (f"je inkomen is net hoger dan de grens van {limit}% van de bijstandsnorm; "
-                  "de norm die wij gebruiken is misschien niet de nieuwste, dus vraag het na")
+        reason = text("eligibility.local_just_above", limit_pct=limit)
     else:
         return None
     return Match(scheme.key, scheme.name, scheme.gives, scheme.apply, scheme.url, likelihood, reason,

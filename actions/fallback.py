@@ -9,6 +9,7 @@ from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
+from actions.texts import button
 
 FALLBACK_INTENT = "nlu_fallback"
 # First a request to rephrase; after that, alternate between offering a human and asking for
@@ -57,14 +58,14 @@ class ActionHandleFallback(Action):
         count = max(1, fallbacks_in_a_row(tracker.events))
         suggestions = suggested_questions(tracker.latest_message) if count == 1 else []
         if suggestions:
-            buttons = [*content.question_buttons(suggestions), {"title": "Iets anders", "payload": "/help"}]
+            buttons = [*content.question_buttons(suggestions), button("something_else")]
             dispatcher.utter_message(response="utter_fallback_suggest", buttons=buttons)
         else:
             response = response_for(count)
             buttons = content.topic_buttons()
             if response == "utter_fallback_offer_human":
                 # After two misunderstandings in a row: a person may help better.
-                buttons = [{"title": "Praat met een mens", "payload": "/request_human"}, *buttons]
+                buttons = [button("request_human"), *buttons]
             dispatcher.utter_message(response=response, buttons=buttons)
         if (tracker.latest_message.get("intent") or {}).get("name") != FALLBACK_INTENT \
                 and not (tracker.active_loop or {}).get("name"):

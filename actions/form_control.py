@@ -13,12 +13,13 @@ from actions import callback, content, schemes, screening
 from bot.store import callbacks
 from bot.store.db import session_scope
 
-STOPPED_TEXT = {
-    "screening_form": "Oké, ik stop met de vragen. Je antwoorden tellen niet mee.",
-    "schemes_form": "Oké, ik stop met de vragen.",
-    "callback_form": "Oké, er is niets geboekt. Je telefoonnummer is niet bewaard.",
-    "handoff_form": "Oké, ik zet je niet door.",
-    "feedback_form": "Oké, geen probleem.",
+# What stopping a form means for that form (domain.yml); any other form gets utter_form_stopped.
+STOPPED = {
+    "screening_form": "utter_form_stopped_screening",
+    "schemes_form": "utter_form_stopped_schemes",
+    "callback_form": "utter_form_stopped_callback",
+    "handoff_form": "utter_form_stopped_handoff",
+    "feedback_form": "utter_form_stopped_feedback",
 }
 
 
@@ -53,10 +54,8 @@ class ActionFormStopped(Action):
         if form == "callback_form" and draft_id and not tracker.get_slot("callback_reference"):
             with session_scope() as session:
                 callbacks.discard_draft(session, draft_id)
-        text = STOPPED_TEXT.get(form or "", "Oké.")
-        dispatcher.utter_message(
-            text=f"{text} Waar kan ik je nog mee helpen? Kies een onderwerp of typ je vraag.",
-            buttons=content.topic_buttons())
+        dispatcher.utter_message(response=STOPPED.get(form or "", "utter_form_stopped"),
+                                 buttons=content.topic_buttons())
         return [SlotSet(slot, None) for slot in slots_of(form)] + [SlotSet("form_retry", None)]
 
 
@@ -70,13 +69,9 @@ class ActionAcknowledgeInform(Action):
                   domain: DomainDict) -> list[dict[str, Any]]:
         entities = [e for e in tracker.latest_message.get("entities", []) if e.get("entity") == "gemeente"]
         if entities:
-            dispatcher.utter_message(
-                text=f"Dank je, ik onthoud voor dit gesprek dat je in {entities[-1]['value']} woont. "
-                     f"Waar kan ik je mee helpen?", buttons=content.topic_buttons())
+            dispatcher.utter_message(response="utter_inform_gemeente_noted", gemeente=entities[-1]["value"],
+                                     buttons=content.topic_buttons())
         else:
-            dispatcher.utter_message(
-                text="Dank je. Waar gaat je vraag over? Kies een onderwerp, of typ je vraag in je eigen "
-                     "woorden.",
-                buttons=[{"title": "Welke regelingen passen bij mij?", "payload": "/check_schemes"},
-                         *content.topic_buttons()])
+            # The response's own button (the schemes check) comes first, then the topics.
+            dispatcher.utter_message(response="utter_inform_acknowledged", buttons=content.topic_buttons())
         return []

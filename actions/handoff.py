@@ -8,6 +8,7 @@ on the custom `{"handoff": ...}` message; the bot itself never pretends a person
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -16,15 +17,24 @@ from rasa_sdk.types import DomainDict
 
 from actions import common, municipalities
 from actions.fallback import FALLBACK_INTENT
-from actions.gemeente_slot import GemeenteValidation
+from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
 from actions.opening_hours import describe_hours, describe_next_opening, is_open
+from actions.texts import button, text
 from bot.store import records
 from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
 
-CALLBACK_BUTTON = {"title": "Bel me terug", "payload": "/request_callback"}
-TOPICS_BUTTON = {"title": "Terug naar de onderwerpen", "payload": "/help"}
+class ActionStartHandoff(Action):
+    """Says what happens before anything is asked; the site's municipality needs no question."""
+
+    def name(self) -> str:
+        return "action_start_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_handoff_acknowledge")
+        return gemeente_from_site(dispatcher, tracker)
 
 
 class ValidateHandoffForm(GemeenteValidation, common.FormValidation):
@@ -35,24 +45,37 @@ class ValidateHandoffForm(GemeenteValidation, common.FormValidation):
 def handoff_reason(tracker: Tracker) -> str:
     """Why the parent wants a person, in a few words for the expert's queue (never their text)."""
     if common.had_safety_signal(tracker):
-        return "veiligheid"
+        return text("handoff.reasons.safety")
     if tracker.get_slot("screening_level") in ("deskundige", "urgent"):
-        return "uitkomst risicocheck"
+        return text("handoff.reasons.screening")
     intents = [(e.get("parse_data") or {}).get("intent", {}).get("name")
                for e in tracker.events if e.get("event") == "user"]
     if FALLBACK_INTENT in intents[-4:]:
-        return "bot begreep de vraag niet"
-    return "op verzoek"
+        return text("handoff.reasons.not_understood")
+    return text("handoff.reasons.asked")
 
 
-def safety_lines(tracker: Tracker) -> str:
+def safety_lines(tracker: Tracker) -> list[str]:
     if common.suicide_signal(tracker):
-        return (" Gaat het nu echt niet meer? Bel of chat dan met 113 Zelfmoordpreventie: 113 of "
-                "0800-0113, dag en nacht. Bij direct gevaar: bel 112.")
+        return [text("handoff.helplines_suicide")]
     if common.had_safety_signal(tracker):
-        return (" Voel je je niet veilig? Bel Veilig Thuis: 0800-2000, dag en nacht, gratis en anoniem. "
-                "Bij direct gevaar: bel 112.")
-    return ""
+        return [text("handoff.helplines_violence")]
+    return []
+
+
+def unavailable_text(municipality: municipalities.Municipality, tracker: Tracker, moment: datetime) -> str:
+    """Nobody free for a live chat: when the chat is open, the team's own phone, the helplines if needed."""
+    team = municipality.team
+    hours = describe_hours(team.live_chat_hours)
+    if is_open(moment, team.live_chat_hours):
+        when = text("handoff.all_busy", hours=hours)
+    else:
+        when = text("handoff.closed", team=team.name, hours=hours,
+                    next_opening=describe_next_opening(moment, team.live_chat_hours))
+    parts = [text("handoff.unavailable", when=when)]
+    if team.phone and municipalities.is_verified(municipality, "team.phone"):
+        parts.append(text("handoff.own_phone", phone=team.phone))
+    return " ".join(parts + safety_lines(tracker))
 
 
 class ActionHandoff(Action):
@@ -84,20 +107,9 @@ class ActionHandoff(Action):
             log.exception("handoff: store unavailable")
             request = None
         if request is not None:
-            dispatcher.utter_message(
-                text=f"Ik zet je door naar een medewerker van {team.name}. Even geduld, er komt zo iemand "
-                     f"bij je in deze chat. Typ \"terug naar de bot\" als je toch niet wilt wachten.")
+            dispatcher.utter_message(response="utter_handoff_queued", team=team.name)
             dispatcher.utter_message(json_message={"handoff": handoff})
             return []
-        hours = describe_hours(team.live_chat_hours)
-        if chat_open:
-            when = f"Alle medewerkers zijn nu bezig. Ze chatten {hours}."
-        else:
-            when = (f"De medewerkers van {team.name} chatten {hours}. De chat is weer open "
-                    f"{describe_next_opening(moment, team.live_chat_hours)}.")
-        text = (f"Er is nu niemand beschikbaar voor de chat, sorry. {when} Wil je liever gebeld worden? "
-                f"Maak dan een terugbelafspraak.")
-        if team.phone and municipalities.is_verified(municipality, "team.phone"):
-            text += f" Je kunt ook zelf bellen: {team.phone}."
-        dispatcher.utter_message(text=text + safety_lines(tracker), buttons=[CALLBACK_BUTTON, TOPICS_BUTTON])
+        dispatcher.utter_message(text=unavailable_text(municipality, tracker, moment),
+                                 buttons=[button("request_callback"), button("topics")])
         return []

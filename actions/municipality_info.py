@@ -2,7 +2,7 @@
 
 Everything comes from the municipality's data file; a municipality without a file gets the national
 answer, said honestly, with its own website named. The municipality is remembered (gemeente slot).
-Texts live in domain.yml (utter_municipality_*).
+Texts live in domain.yml (utter_municipality_*, with their buttons) and data/action_texts.yml.
 """
 
 from __future__ import annotations
@@ -16,12 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import common, municipalities
 from actions.opening_hours import describe_hours
-
-NEXT_STEPS = [
-    {"title": "Welke regelingen passen bij mij?", "payload": "/check_schemes"},
-    {"title": "Praat met een mens", "payload": "/request_human"},
-    {"title": "Bel me terug", "payload": "/request_callback"},
-]
+from actions.texts import text
 
 
 def named_municipality(tracker: Tracker) -> str | None:
@@ -39,14 +34,15 @@ def named_municipality(tracker: Tracker) -> str | None:
 def contact_line(m: municipalities.Municipality) -> str:
     """How to reach the team: its phone when the file marks it as checked, else the website."""
     if m.team.phone and municipalities.is_verified(m, "team.phone"):
-        return f"Bel {m.team.name} op {m.team.phone}"
-    return f"Kijk op {m.website} hoe je {m.team.name} bereikt"
+        return text("municipality_info.contact_phone", team=m.team.name, phone=m.team.phone)
+    return text("municipality_info.contact_website", website=m.website, team=m.team.name)
 
 
 def scheme_names(m: municipalities.Municipality) -> str:
     names = [scheme.name for scheme in m.schemes]
     if not names:
-        return "kijk op de website van de gemeente"
+        return text("municipality_info.no_schemes")
+    # " en " is the glue of a list, not a text to review.
     return ", ".join(names[:-1]) + f" en {names[-1]}" if len(names) > 1 else names[0]
 
 
@@ -62,11 +58,10 @@ class ActionMunicipalityInfo(Action):
             return []
         ours = municipalities.find(name)
         if ours is None:
-            dispatcher.utter_message(response="utter_municipality_national", gemeente=name,
-                                     buttons=NEXT_STEPS)
+            dispatcher.utter_message(response="utter_municipality_national", gemeente=name)
             return [SlotSet("gemeente", name)]
         dispatcher.utter_message(
             response="utter_municipality_local", gemeente=ours.name, team=ours.team.name,
             contact=contact_line(ours), hours=describe_hours(ours.team.live_chat_hours),
-            schemes=scheme_names(ours), website=ours.website, buttons=NEXT_STEPS)
+            schemes=scheme_names(ours), website=ours.website)
         return [SlotSet("gemeente", ours.name)]

@@ -15,6 +15,7 @@ from functools import cache
 
 import holidays
 
+from actions.texts import text
 from actions.timewindows import WEEKDAYS, WeeklyHours, Window
 
 MONTHS = (
@@ -75,8 +76,9 @@ def next_opening(now: datetime, hours: WeeklyHours) -> datetime | None:
     return None
 
 
+# The words come from data/action_texts.yml (hours); only the glue of a list (", " and " en ") stays here.
 def _window_text(windows: list[Window]) -> str:
-    return " en ".join(f"van {clock(w.start)} tot {clock(w.end)}" for w in sorted(windows))
+    return " en ".join(text("hours.window", start=clock(w.start), end=clock(w.end)) for w in sorted(windows))
 
 
 def _days_text(days: list[int]) -> str:
@@ -90,7 +92,7 @@ def _days_text(days: list[int]) -> str:
     parts = []
     for run in runs:
         if len(run) >= 3:
-            parts.append(f"{WEEKDAYS[run[0]]} tot en met {WEEKDAYS[run[-1]]}")
+            parts.append(text("hours.days_through", first=WEEKDAYS[run[0]], last=WEEKDAYS[run[-1]]))
         else:
             parts.extend(WEEKDAYS[day] for day in run)
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " en " + parts[-1]
@@ -107,9 +109,9 @@ def describe_hours(hours: WeeklyHours) -> str:
         if windows:
             groups.setdefault(windows, []).append(day)
     if not groups:
-        return "op dit moment zijn er geen vaste openingstijden"
+        return text("hours.none")
     parts = [f"{_days_text(days)} {_window_text(list(windows))}" for windows, days in groups.items()]
-    return ", ".join(parts) + ", op feestdagen gesloten"
+    return ", ".join([*parts, text("hours.holidays_closed")])
 
 
 def describe_next_opening(now: datetime, hours: WeeklyHours) -> str:
@@ -119,9 +121,12 @@ def describe_next_opening(now: datetime, hours: WeeklyHours) -> str:
     """
     moment = next_opening(now, hours)
     if moment is None:
-        return f"niet in de komende {LOOKAHEAD_DAYS} dagen"
+        return text("hours.next_none", days=LOOKAHEAD_DAYS)
     if moment == now:
-        return "nu"
+        return text("hours.next_now")
     days_ahead = (moment.date() - now.date()).days
-    day = {0: "vandaag", 1: "morgen"}.get(days_ahead) or day_label(moment.date())
-    return f"{day} om {clock(moment)}"
+    if days_ahead in (0, 1):
+        day = text("hours.next_today") if days_ahead == 0 else text("hours.next_tomorrow")
+    else:
+        day = day_label(moment.date())
+    return text("hours.next_at", day=day, time=clock(moment))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+from actions.texts import text
+
 REGION = "NL"
 COUNTRY_CODE = 31
 # Dutch personal numbers (mobile, geographic, 085/091 VoIP) have 9 digits after the leading 0.
@@ -118,26 +120,11 @@ def mask(e164: str) -> str:
     return f"{lead}{digits[:prefix_length]}-{hidden}" if prefix_length else f"{lead}{hidden}"
 
 
-_RE_ASK = {
-    "not_a_number": (
-        "Ik zie geen telefoonnummer in je bericht. Typ je nummer in cijfers, bijvoorbeeld {example}."
-    ),
-    "too_short": "Dat nummer is te kort. Een Nederlands nummer heeft 10 cijfers, bijvoorbeeld {example}.",
-    "too_long": "Dat nummer is te lang. Een Nederlands nummer heeft 10 cijfers, bijvoorbeeld {example}.",
-    "foreign": (
-        "Ik kan alleen naar Nederlandse nummers bellen. "
-        "Heb je ook een Nederlands nummer? Typ het dan, bijvoorbeeld {example}."
-    ),
-    "service_number": (
-        "Dat is een servicenummer, zoals een 0800- of 0900-nummer. "
-        "We bellen je op je eigen nummer. Typ je mobiele of vaste nummer, bijvoorbeeld {example}."
-    ),
-    "invalid": "Dat nummer kan ik niet gebruiken. Typ een Nederlands nummer, bijvoorbeeld {example}.",
-}
-_EXTRA_HELP = "Een mobiel nummer begint met 06. Een vast nummer begint met het netnummer, zoals 020-1234567."
+# The re-asks (data/action_texts.yml, phone) per problem; an unknown problem gets the general one.
+_PROBLEMS = ("not_a_number", "too_short", "too_long", "foreign", "service_number", "invalid")
 
 
 def re_ask_text(problem: str, attempt: int) -> str:
     """A friendly Dutch re-ask for `problem`; from the 2nd attempt (1-based) with extra help."""
-    text = _RE_ASK.get(problem, _RE_ASK["invalid"]).format(example=EXAMPLE)
-    return f"{text} {_EXTRA_HELP}" if attempt >= 2 else text
+    said = text(f"phone.{problem if problem in _PROBLEMS else 'invalid'}", example=EXAMPLE)
+    return f"{said} {text('phone.extra_help')}" if attempt >= 2 else said

@@ -16,8 +16,9 @@ from rasa_sdk.types import DomainDict
 
 from actions import common, eligibility, store_access
 from actions.facts import euro, load_facts
-from actions.gemeente_slot import GemeenteValidation
+from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
 from actions.parsing import parse_children, parse_housing, parse_monthly_income
+from actions.texts import text
 from actions.yes_no import YES_NO_BUTTONS
 
 FORM_SLOTS = ("schemes_single_parent", "schemes_children", "schemes_income", "schemes_housing",
@@ -27,16 +28,15 @@ _MONEY_SHORT = re.compile(r"niet rond|rondkomen|geld ?tekort|geen geld|schuld|ac
                           r"kan .{0,20}niet (meer )?betalen|krap|geldzorgen|can'?t pay|broke", re.IGNORECASE)
 
 
-def children_value(text: str) -> tuple[str | None, str | None]:
-    """(slot value like "4,7" or "geen", or None; a follow-up question when only the number is known)."""
-    children = parse_children(text)
+def children_value(answer: str) -> tuple[str | None, str | None]:
+    """(slot value like "4,7" or "geen", or None; the response that asks again when it is None)."""
+    children = parse_children(answer)
     if children is None:
-        return None, ("Dat begrijp ik niet goed. Typ hoeveel kinderen er bij je wonen en hoe oud ze "
-                      "zijn, bijvoorbeeld \"2 kinderen van 4 en 7\", of \"geen\".")
+        return None, "utter_schemes_children_unclear"
     if children.count == 0:
         return "geen", None
     if not children.complete:
-        return None, "Hoe oud zijn je kinderen? Typ alleen de leeftijden, bijvoorbeeld \"4 en 7\"."
+        return None, "utter_schemes_children_ages"
     return ",".join(str(age) for age in children.ages), None
 
 
@@ -53,11 +53,10 @@ class ActionStartSchemes(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[dict[str, Any]]:
         money_short = bool(_MONEY_SHORT.search(tracker.latest_message.get("text") or ""))
-        dispatcher.utter_message(
-            text="Ik stel je een paar korte vragen. Daarna zie je welke regelingen waarschijnlijk bij je "
-                 "passen. Je hoeft geen naam te geven.")
+        dispatcher.utter_message(response="utter_schemes_intro")
         return [SlotSet(slot, None) for slot in FORM_SLOTS] + [
-            SlotSet("schemes_money_short", money_short), SlotSet("form_retry", None)]
+            SlotSet("schemes_money_short", money_short), SlotSet("form_retry", None),
+            *gemeente_from_site(dispatcher, tracker)]
 
 
 class ActionAskSchemesSavings(Action):
@@ -76,10 +75,8 @@ class ActionAskSchemesSavings(Action):
         else:
             household = "alleenstaande_ouder"
         limit = facts.vermogensgrens_bijstand(household)
-        dispatcher.utter_message(
-            text=f"Heb je samen meer dan {euro(limit.value)} aan spaargeld en bezit, zonder je huis? "
-                 f"Dat is de grens van de bijstand ({limit.period_label}).",
-            buttons=YES_NO_BUTTONS)
+        dispatcher.utter_message(response="utter_schemes_savings_question", amount=euro(limit.value),
+                                 period=limit.period_label, buttons=YES_NO_BUTTONS)
         return []
 
 
@@ -91,7 +88,7 @@ class ValidateSchemesForm(GemeenteValidation, common.FormValidation):
     def _yes_no(slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         answer = common.yes_no(tracker, value)
         if answer is None:
-            dispatcher.utter_message(text="Kies ja of nee, dan ga ik verder.")
+            dispatcher.utter_message(response="utter_schemes_yes_or_no")
             return {slot: None}
         return {slot: "ja" if answer else "nee"}
 
@@ -101,26 +98,23 @@ class ValidateSchemesForm(GemeenteValidation, common.FormValidation):
 
     def validate_schemes_children(self, value: Any, dispatcher: CollectingDispatcher,
                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        slot_value, follow_up = children_value(str(value))
-        if slot_value is None:
-            dispatcher.utter_message(text=follow_up)
+        slot_value, ask_again = children_value(str(value))
+        if ask_again:
+            dispatcher.utter_message(response=ask_again)
         return {"schemes_children": slot_value}
 
     def validate_schemes_income(self, value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         income = parse_monthly_income(str(value))
         if income is None:
-            dispatcher.utter_message(
-                text="Ik kan er geen bedrag per maand in vinden. Typ bijvoorbeeld \"1800\" of \"ongeveer "
-                     "2000 euro\". Je kunt ook een knop kiezen.")
+            dispatcher.utter_message(response="utter_schemes_income_unclear")
         return {"schemes_income": income}
 
     def validate_schemes_housing(self, value: Any, dispatcher: CollectingDispatcher,
                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         housing = parse_housing(str(value))
         if housing is None:
-            dispatcher.utter_message(
-                text="Woon je in een huurhuis, in een koophuis, of anders? Kies een knop.")
+            dispatcher.utter_message(response="utter_schemes_housing_unclear")
         return {"schemes_housing": housing}
 
     def validate_schemes_savings(self, value: Any, dispatcher: CollectingDispatcher,
@@ -136,26 +130,22 @@ def compose_result(result: eligibility.SchemesResult, municipality_name: str, kn
                    facts_year: int) -> str:
     likely = [m for m in (*result.national, *result.local) if m.likelihood == "waarschijnlijk"]
     maybe = [m for m in (*result.national, *result.local) if m.likelihood != "waarschijnlijk"]
+    # Put together from parts (data/action_texts.yml, schemes): which parts depends on the answers.
     parts = []
     if likely:
-        parts.append("Op basis van je antwoorden passen deze regelingen waarschijnlijk bij je:")
+        parts.append(text("schemes.likely"))
         parts += [_line(m) for m in likely]
     else:
-        parts.append("Op basis van je antwoorden vind ik geen regeling die zeker bij je past.")
+        parts.append(text("schemes.none_likely"))
     if maybe:
-        parts.append("Deze regelingen passen misschien. Vraag het na:")
+        parts.append(text("schemes.maybe"))
         parts += [_line(m) for m in maybe]
     if any(not m.verified for m in result.local):
-        parts.append("De regels en bedragen van de gemeente zijn van het jaar dat erbij staat. Kijk op de "
-                     "website van je gemeente of ze nog kloppen.")
+        parts.append(text("schemes.unverified"))
     if not known:
-        parts.append(f"Voor de regelingen van je eigen gemeente: kijk op de website van je gemeente. "
-                     f"Hierboven staan de regelingen van {municipality_name} als voorbeeld.")
-    parts.append(
-        f"Dit is een indicatie, geen besluit. Ik reken met de normen van {facts_year}. Voor de "
-        f"bijstandsnorm gebruik ik {euro(result.norm.value, cents=True)} per maand "
-        f"({result.norm.period_label}). "
-        f"De instantie die de regeling uitvoert, beslist.")
+        parts.append(text("schemes.not_own", municipality=municipality_name))
+    parts.append(text("schemes.indication", year=facts_year, norm_amount=euro(result.norm.value, cents=True),
+                      period=result.norm.period_label))
     return "\n".join(parts)
 
 
@@ -179,15 +169,14 @@ class ActionSchemesResult(Action):
         dispatcher.utter_message(text=compose_result(result, municipality.name, known, facts.year))
         if result.debt_help:
             help_ = municipality.debt_help
-            phone = f" of bel {help_.phone}" if getattr(help_, "phone", None) else ""
-            national = facts.geldfit_phone()
-            dispatcher.utter_message(
-                text=f"Heb je geldzorgen of schulden? Vraag dan op tijd hulp. {help_.name}: kijk op "
-                     f"{help_.url}{phone}. Liever eerst anoniem? Bel Geldfit gratis: {national}.")
-        dispatcher.utter_message(
-            text="Wil je hulp bij het aanvragen? Een medewerker denkt graag met je mee.",
-            buttons=[{"title": "Praat met een mens", "payload": "/request_human"},
-                     {"title": "Bel me terug", "payload": "/request_callback"}])
+            if getattr(help_, "phone", None):
+                dispatcher.utter_message(response="utter_schemes_debt_help_phone", debt_help=help_.name,
+                                         debt_help_url=help_.url, debt_help_phone=help_.phone,
+                                         geldfit_phone=facts.geldfit_phone())
+            else:
+                dispatcher.utter_message(response="utter_schemes_debt_help", debt_help=help_.name,
+                                         debt_help_url=help_.url, geldfit_phone=facts.geldfit_phone())
+        dispatcher.utter_message(response="utter_schemes_offer_help")
         store_access.record_schemes(tracker, municipality.key,
                                     [m.key for m in (*result.national, *result.local)])
         return []

@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions import common, municipalities, store_access
 from actions.opening_hours import is_open
 from actions.screening_scoring import Outcome, compose_outcome, load_screening, score
+from actions.texts import button
 from actions.yes_no import YES_NO_BUTTONS
 
 log = logging.getLogger(__name__)
@@ -106,9 +107,9 @@ class ValidateScreeningForm(common.FormValidation):
         answer = common.yes_no(tracker, value)
         if answer is None:
             if tracker.get_slot("form_retry") != slot:
-                dispatcher.utter_message(text="Dat begrijp ik niet goed. Kies ja of nee, dan ga ik verder.")
+                dispatcher.utter_message(response="utter_screening_yes_or_no")
                 return {slot: None, "form_retry": slot}
-            dispatcher.utter_message(text="Geen probleem, ik sla deze vraag over.")
+            dispatcher.utter_message(response="utter_screening_skipped")
             return {slot: ANSWER_UNKNOWN, "form_retry": None}
         filled: dict[str, Any] = {slot: ANSWER_YES if answer else ANSWER_NO, "form_retry": None}
         if answer and question.safety:
@@ -123,12 +124,12 @@ def outcome_buttons(outcome: Outcome, chat_open: bool) -> list[dict[str, str]]:
     buttons = []
     if outcome.level in EXPERT_LEVELS:
         if chat_open:
-            buttons.append({"title": "Praat nu met een medewerker", "payload": "/request_human"})
-        buttons.append({"title": "Bel me terug", "payload": "/request_callback"})
+            buttons.append(button("request_human_now"))
+        buttons.append(button("request_callback"))
     if "geld" in outcome.domains:
-        buttons.append({"title": "Welke regelingen passen bij mij?", "payload": "/check_schemes"})
+        buttons.append(button("check_schemes"))
     if outcome.level not in EXPERT_LEVELS:
-        buttons.append({"title": "Praat met een mens", "payload": "/request_human"})
+        buttons.append(button("request_human"))
     return buttons
 
 

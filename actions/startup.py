@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from actions import texts
 from actions.facts import load_facts
 from actions.municipalities import MunicipalityDataError, load_all
 from actions.screening_scoring import load_screening
@@ -22,6 +23,7 @@ def check() -> None:
     municipalities = load_all()
     facts = load_facts()
     screening = load_screening()
+    texts.FILE.data  # noqa: B018 - read now: a broken texts file stops the start, not a conversation
     migrate()
     with session_scope() as session:
         erased = callbacks.purge_phone_numbers(session, callbacks.retention_days())

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import time
 
+from actions.texts import text
+
 # Dutch weekday names as they appear in the data files; index = datetime.weekday().
 WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 
@@ -23,8 +25,8 @@ class Window:
         return self.start <= moment < self.end
 
     def label(self) -> str:
-        """Dutch wording for a sentence: 'tussen 9:00 en 12:00'."""
-        return f"tussen {_clock(self.start)} en {_clock(self.end)}"
+        """Dutch wording for a sentence: 'tussen 9:00 en 12:00' (also the callback slot's stored value)."""
+        return text("hours.callback_window", start=_clock(self.start), end=_clock(self.end))
 
 
 # Weekday (0 = Monday) -> the windows of that day, in order. Days without windows are closed.

@@ -21,9 +21,11 @@ class RasaClient:
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
             return json.loads(response.read().decode() or "null")
 
-    def send(self, sender: str, text: str) -> list[dict]:
-        """Send a user message; returns the bot's messages (text, buttons, custom)."""
-        return self._call("/webhooks/rest/webhook", {"sender": sender, "message": text})
+    def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
+        """Send a user message; returns the bot's messages (text, buttons, custom). `metadata` goes on
+        the user event, as the web chat's customData does (the site's municipality)."""
+        body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
+        return self._call("/webhooks/rest/webhook", body)
 
     def tracker(self, sender: str) -> dict:
         return self._call(f"/conversations/{sender}/tracker?token={self.token}")

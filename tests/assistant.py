@@ -22,8 +22,8 @@ class Assistant:
     processes: RasaProcesses
     client: RasaClient
 
-    def ask(self, sender: str, text: str) -> list[dict]:
-        return self.client.send(sender, text)
+    def ask(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
+        return self.client.send(sender, text, metadata)
 
     def texts(self, sender: str, text: str) -> list[str]:
         return [m.get("text", "") for m in self.ask(sender, text)]

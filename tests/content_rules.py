@@ -1,4 +1,5 @@
-"""Checkable rules for FAQ answers (B1 Dutch, short, a next step, dated amounts).
+"""Checkable rules for FAQ answers (B1 Dutch, short, a next step, dated amounts), and the two that
+apply to every other text a parent or an expert reads (`text_problems`).
 
 Pure functions so that the tests and content writers (``python -m tests.content_rules FILE``)
 use the same checks.
@@ -17,6 +18,7 @@ MAX_SENTENCES = 6
 MAX_WORDS = 110
 MAX_MEAN_SENTENCE_WORDS = 15
 MIN_EXAMPLES = 10
+MAX_SENTENCE_WORDS = 25  # any text outside the FAQ answers: responses, gateway, console, action parts
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _LINK = re.compile(r"\b[a-z0-9-]+(\.[a-z0-9-]+)*\.(nl|org|com|eu)\b", re.IGNORECASE)
@@ -28,6 +30,10 @@ _YEAR = re.compile(r"\b20\d\d\b")
 _PAID_NUMBER = re.compile(r"\b0900-?\d{3,4}\b")
 _PAID_SAID = re.compile(r"\bbetaald", re.IGNORECASE)
 _FAQ_INTENT = re.compile(r"^faq/([a-z]+)_[a-z0-9_]+$")
+# In a text with {placeholders} (a response, a text file) an amount in euro is filled in as {..amount..},
+# and its year as {year} or {period..} (a facts file's period_label, which names the year).
+_EURO = re.compile(r"€|\{\w*amount\w*\}")
+_YEAR_GIVEN = re.compile(r"\b20\d\d\b|\{(year|period)\w*\}")
 
 
 def sentences(text: str) -> list[str]:
@@ -59,6 +65,19 @@ def answer_problems(text: str) -> list[str]:
             problems.append(f"amount without year: {sentence!r}")
         if _PAID_NUMBER.search(sentence) and not _PAID_SAID.search(sentence):
             problems.append(f"paid number without '(betaald nummer)': {sentence!r}")
+    return problems
+
+
+def text_problems(text: str) -> list[str]:
+    """What is wrong with a text outside the FAQ answers: a sentence over MAX_SENTENCE_WORDS words, or
+    an amount in euro without its year in the same sentence. Empty when it follows the rules."""
+    problems = []
+    for sentence in sentences(text):
+        if len(words(sentence)) > MAX_SENTENCE_WORDS:
+            problems.append(f"{len(words(sentence))} words in one sentence (max {MAX_SENTENCE_WORDS}): "
+                            f"{sentence!r}")
+        if _EURO.search(sentence) and not _YEAR_GIVEN.search(sentence):
+            problems.append(f"amount without year: {sentence!r}")
     return problems
 
 

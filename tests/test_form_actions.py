@@ -16,10 +16,21 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select, text
 
-from actions import callback, common, feedback, form_control, handoff, privacy, schemes, screening
+from actions import (
+    callback,
+    common,
+    feedback,
+    form_control,
+    gemeente_slot,
+    handoff,
+    privacy,
+    schemes,
+    screening,
+)
 from actions.screening_scoring import load_screening
 from bot.store import models, records
 from bot.store.db import migrate, session_scope
+from tests.responses import rendered, rendered_text
 
 SENDER = "test-conversation"
 # Monday 23 November 2026, 10:15: the Twenterand team chats and calls back today.
@@ -53,7 +64,8 @@ def run(action, track: Tracker) -> tuple[CollectingDispatcher, list[dict]]:
 
 
 def texts(dispatcher: CollectingDispatcher) -> str:
-    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    """What the parent reads: responses rendered through domain.yml with the values the action passed."""
+    return rendered_text(dispatcher.messages)
 
 
 def slots_set(events: list[dict]) -> dict:
@@ -207,7 +219,7 @@ def test_schemes_result_without_own_municipality_says_so(store):
 
 def test_no_expert_available_offers_a_callback(store):
     dispatcher, _ = run(handoff.ActionHandoff(), tracker(slots={"gemeente": "Zwolle"}))
-    message = dispatcher.messages[0]
+    message = rendered(dispatcher.messages[0])
     assert "niemand beschikbaar" in message["text"]
     assert {"title": "Bel me terug", "payload": "/request_callback"} in message["buttons"]
     assert not any(m.get("custom") for m in dispatcher.messages)
@@ -242,12 +254,76 @@ def test_outside_opening_hours_there_is_no_live_chat(store, monkeypatch):
     assert "terugbelafspraak" in texts(dispatcher)
 
 
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages if m.get("response")]
+
+
+def on_site(key: str | None) -> list[dict]:
+    """The user event as the web chat sends it: the site's municipality as metadata (None: Telegram)."""
+    return [{"event": "user", "text": "/request_human", "metadata": {"gemeente": key} if key else {},
+             "parse_data": {"intent": {"name": "request_human"}}}]
+
+
+def test_the_hand_over_says_what_happens_and_takes_the_site_municipality(store):
+    dispatcher, events = run(handoff.ActionStartHandoff(), tracker(events=on_site("zwolle")))
+    assert responses(dispatcher) == ["utter_handoff_acknowledge", "utter_gemeente_from_site"]
+    assert dispatcher.messages[1]["gemeente"] == "Zwolle"
+    assert slots_set(events) == {"gemeente": "Zwolle"}
+
+
+@pytest.mark.parametrize("events, slots", [
+    (on_site(None), {}),                            # Telegram, REST: no site, so the form asks
+    (on_site("nergensdorp"), {}),                   # a key without a data file is no municipality
+    (on_site("zwolle"), {"gemeente": "Dordrecht"}),  # already said by the parent: that one counts
+])
+def test_without_a_known_site_municipality_nothing_is_filled(store, events, slots):
+    dispatcher, result = run(handoff.ActionStartHandoff(), tracker(events=events, slots=slots))
+    assert responses(dispatcher) == ["utter_handoff_acknowledge"]
+    assert "gemeente" not in slots_set(result)
+
+
+def test_the_callback_says_what_happens_and_takes_the_site_municipality(store):
+    dispatcher, events = run(callback.ActionStartCallback(), tracker(events=on_site("dordrecht")))
+    assert responses(dispatcher) == ["utter_callback_acknowledge", "utter_gemeente_from_site"]
+    assert slots_set(events)["gemeente"] == "Dordrecht" and slots_set(events)["callback_phone"] is None
+
+
+@pytest.mark.parametrize("form, response", [
+    ("handoff_form", "utter_gemeente_question_handoff_form"),
+    ("callback_form", "utter_gemeente_question_callback_form"),
+    ("schemes_form", "utter_gemeente_question_schemes_form"),
+])
+def test_the_municipality_question_says_why_this_form_asks_it(form, response):
+    track = tracker()
+    track.active_loop = {"name": form}
+    dispatcher, _ = run(gemeente_slot.ActionAskGemeente(), track)
+    assert responses(dispatcher) == [response]
+    assert {"title": "Zeg ik liever niet", "payload": "/deny"} in dispatcher.messages[0]["buttons"]
+
+
+def test_another_municipality_forgets_the_site_one():
+    dispatcher, events = run(gemeente_slot.ActionForgetGemeente(), tracker(slots={"gemeente": "Zwolle"}))
+    assert slots_set(events) == {"gemeente": None} and responses(dispatcher) == ["utter_gemeente_forgotten"]
+
+
+@pytest.mark.parametrize("requested, said", [("gemeente", ["utter_gemeente_noted"]), (None, [])])
+def test_an_answered_municipality_is_confirmed_a_prefilled_one_not_again(requested, said):
+    dispatcher = CollectingDispatcher()
+    result = handoff.ValidateHandoffForm().validate_gemeente(
+        "Zwolle", dispatcher, tracker("ik woon in Zwolle", slots={"requested_slot": requested}), {})
+    assert result == {"gemeente": "Zwolle"} and responses(dispatcher) == said
+
+
 # --- callback -----------------------------------------------------------------------------------
 
 def test_valid_phone_is_stored_encrypted_and_only_masked_in_the_slot(store, tmp_path):
     validator = callback.ValidateCallbackForm()
-    result = validator.validate_callback_phone("06-12345678", CollectingDispatcher(), tracker("06-12345678"), {})
+    dispatcher = CollectingDispatcher()
+    result = validator.validate_callback_phone("06-12345678", dispatcher, tracker("06-12345678"), {})
     assert result["callback_phone"] == "06-****5678" and result["callback_id"]
+    # Confirmed, masked, before the next question.
+    assert dispatcher.messages == [{**dispatcher.messages[0], "response": "utter_callback_phone_noted",
+                                    "phone": "06-****5678"}]
     raw = (tmp_path / "store.db").read_bytes()
     assert b"12345678" not in raw and b"+31612345678" not in raw
 
@@ -274,6 +350,17 @@ def test_three_bad_numbers_end_the_form_with_another_way(store):
 def _draft(validator) -> str:
     return validator.validate_callback_phone("0612345678", CollectingDispatcher(), tracker("0612345678"), {})[
         "callback_id"]
+
+
+def test_the_team_of_the_municipality_said_after_the_number_calls_back(store):
+    validator = callback.ValidateCallbackForm()
+    draft = _draft(validator)  # the number comes first, when no municipality is known yet
+    booked = validator.validate_callback_moment(
+        "zo snel mogelijk", CollectingDispatcher(),
+        tracker("zo snel mogelijk", slots={"callback_id": draft, "gemeente": "Zwolle"}), {})
+    with session_scope() as session:
+        stored = session.execute(select(models.Callback)).scalar_one()
+        assert (stored.reference, stored.municipality) == (booked["callback_reference"], "zwolle")
 
 
 def test_moment_books_a_concrete_slot_with_a_reference(store):
@@ -310,6 +397,22 @@ def test_full_slot_is_skipped(store):
     result = validator.validate_callback_moment("dinsdag", CollectingDispatcher(),
                                                 tracker("dinsdag", slots={"callback_id": draft}), {})
     assert result["callback_moment"] == "dinsdag 24 november tussen 13:00 en 16:00"
+
+
+@pytest.mark.parametrize("phone, expected", [
+    (None, "Kijk op https://www.twenterand.nl voor het telefoonnummer van je gemeente."),
+    ("0546-123456", "Bel Scheidingspunt Twenterand op 0546-123456."),  # the team's name as written
+])
+def test_when_every_moment_is_full_the_parent_hears_how_to_call(store, monkeypatch, phone, expected):
+    monkeypatch.setattr(callback, "choose_slot", lambda *args, **kwargs: None)  # nothing fits, nothing free
+    monkeypatch.setattr(callback, "next_free_slots", lambda *args, **kwargs: [])
+    monkeypatch.setattr(callback, "own_phone", lambda municipality: phone)
+    dispatcher = CollectingDispatcher()
+    result = callback.ValidateCallbackForm().validate_callback_moment(
+        "dinsdag", dispatcher, tracker("dinsdag", slots={"callback_id": _draft(callback.ValidateCallbackForm())}), {})
+    assert result == {"callback_moment": "vol"}
+    assert texts(dispatcher).startswith("Alle terugbelmomenten van de komende dagen zijn vol, sorry.")
+    assert texts(dispatcher).endswith(expected)
 
 
 def test_cancel_by_reference(store):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from actions import municipalities
 from actions.municipality_info import ActionMunicipalityInfo, contact_line, scheme_names
 from actions.worry import ActionShareWorry
+from tests.responses import rendered
 from tests.test_actions import run, user
 
 
@@ -20,7 +21,7 @@ def test_our_municipality_gets_its_team_hours_and_schemes_and_is_remembered():
     assert messages[0]["team"] == zwolle.team.name and messages[0]["website"] == zwolle.website
     assert all(s.name in messages[0]["schemes"] for s in zwolle.schemes)
     assert "maandag" in messages[0]["hours"]
-    assert {"title": "Praat met een mens", "payload": "/request_human"} in messages[0]["buttons"]
+    assert {"title": "Praat met een mens", "payload": "/request_human"} in rendered(messages[0])["buttons"]
     assert events == [{"event": "slot", "timestamp": None, "name": "gemeente", "value": "Zwolle"}]
 
 

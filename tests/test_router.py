@@ -6,9 +6,10 @@ import asyncio
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from bot.gateway.router import Router, texts
+from bot.gateway.router import Router
+from bot.gateway.texts import texts
 from bot.store import records
 from bot.store.db import session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
@@ -175,6 +176,43 @@ def test_back_to_the_bot_leaves_the_queue(store):
     assert channel.texts()[-1] == "antwoord op hoe werkt alimentatie"
     with session_scope() as session:
         assert session.execute(select(HandoffRequest.status)).scalar_one() == "cancelled"
+
+
+def test_another_municipality_while_waiting_goes_back_to_the_bot_which_asks_it(store):
+    rasa = FakeRasa(handoff_replies)
+    router, channel = make(rasa)
+    heard = _listen(router)
+
+    async def scenario():
+        await router.from_user("web", "session-1", "ik wil een mens")
+        await router.from_user("web", "session-1", "/change_gemeente")
+        await router.close()
+
+    asyncio.run(scenario())
+    assert [text for _, text in rasa.sent] == ["ik wil een mens", "/change_gemeente"]
+    assert channel.texts()[-1] == "antwoord op /change_gemeente" and texts()["left_queue"] not in channel.texts()
+    assert conversation(router).mode == "bot" and [e["type"] for e in heard][-1] == "left"
+    with session_scope() as session:
+        assert session.execute(select(HandoffRequest.status)).scalar_one() == "cancelled"
+
+
+def test_another_municipality_after_an_expert_took_the_chat_is_told_to_the_expert(store):
+    rasa = FakeRasa(handoff_replies)
+    router, channel = make(rasa)
+    heard = _listen(router)
+
+    async def scenario():
+        await router.from_user("web", "session-1", "ik wil een mens")
+        with session_scope() as session:
+            session.execute(update(HandoffRequest).values(status="taken"))
+        await router.expert_took(router.conversation_id("web", "session-1"))
+        await router.from_user("web", "session-1", "/change_gemeente")
+        await router.close()
+
+    asyncio.run(scenario())
+    assert [text for _, text in rasa.sent] == ["ik wil een mens"]
+    assert [e["text"] for e in heard if e["type"] == "message"] == [texts()["change_gemeente_for_expert"]]
+    assert conversation(router).mode == "human"
 
 
 def test_nobody_in_time_offers_a_callback(store):

@@ -14,6 +14,7 @@ import pytest
 
 from bot.gateway import telegram as tg
 from bot.gateway.telegram import ButtonPayloads, TelegramChannel, from_env, render, split_text
+from bot.gateway.texts import texts
 from tests.telegram_fake import FakeTelegram
 
 CHAT = 4242
@@ -95,13 +96,10 @@ def test_start_sets_the_dutch_command_menu_and_polls():
     run(scenario)
 
 
-def test_start_greets_then_shows_the_topics_in_order():
+def test_start_greets_with_the_first_buttons():
     async def scenario(fake, router, channel):
         await fake.push_command(CHAT, "/start")
-        assert await router.wait_calls(2) == [
-            ("from_user", "telegram", str(CHAT), "/greet"),
-            ("from_user", "telegram", str(CHAT), "/help"),
-        ]
+        assert await router.wait_calls(1) == [("from_user", "telegram", str(CHAT), "/greet")]
 
     run(scenario)
 
@@ -146,7 +144,7 @@ def test_non_text_gets_the_text_only_reply_and_skips_the_router(push):
     async def scenario(fake, router, channel):
         await getattr(fake, push)(CHAT)
         (reply,) = await fake.wait_for("sendMessage")
-        assert reply["text"] == tg.NOT_TEXT and int(reply["chat_id"]) == CHAT
+        assert reply["text"] == texts()["telegram"]["not_text"] and int(reply["chat_id"]) == CHAT
         assert router.calls == []
 
     run(scenario)
@@ -171,7 +169,7 @@ def test_a_failing_handler_says_so_without_logging_text_or_chat(caplog):
         router.fail_on = secret
         await fake.push_text(CHAT, secret)
         (reply,) = await fake.wait_for("sendMessage")
-        assert reply["text"] == tg.SOMETHING_WENT_WRONG
+        assert reply["text"] == texts()["something_went_wrong"]
 
     with caplog.at_level(logging.INFO):
         run(scenario)
@@ -253,7 +251,7 @@ def test_an_unknown_button_key_gets_a_friendly_reply():
         # A key from before a restart: the map that knew it is gone.
         await fake.push_callback(CHAT, ButtonPayloads.PREFIX + "onbekend", 77)
         (reply,) = await fake.wait_for("sendMessage")
-        assert reply["text"] == tg.BUTTON_EXPIRED
+        assert reply["text"] == texts()["telegram"]["button_expired"]
         assert len(fake.calls_to("answerCallbackQuery")) == 1
         assert int(fake.calls_to("editMessageReplyMarkup")[0]["message_id"]) == 77
         assert router.calls == []
@@ -366,7 +364,7 @@ def test_button_payloads_fit_in_64_bytes_and_the_map_is_bounded():
 def test_render_puts_the_keyboard_on_the_last_part_only():
     parts = render({"text": "a " * 3000, "buttons": [{"title": "Ja", "payload": "/affirm"}]}, ButtonPayloads())
     assert [markup is not None for _, markup in parts] == [False, True]
-    assert render({"buttons": [{"title": "Ja", "payload": "/affirm"}]}, ButtonPayloads())[0][0] == tg.BUTTONS_ONLY
+    assert render({"buttons": [{"title": "Ja", "payload": "/affirm"}]}, ButtonPayloads())[0][0] == texts()["telegram"]["buttons_only"]
     assert render({"custom": {"a": 1}}, ButtonPayloads()) == []
     expert = render({"text": "b " * 3000, "from": "expert"}, ButtonPayloads())
     assert [text.startswith("<b>Medewerker:</b> ") for text, _ in expert] == [True, False]

@@ -19,6 +19,7 @@ import getpass
 import sys
 
 from bot.console import accounts
+from bot.console.texts import text
 from bot.store.db import migrate, session_scope
 from bot.store.models import ACCOUNT_ROLES
 
@@ -33,9 +34,9 @@ def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = getpass.getpass("Wachtwoord (minstens 12 tekens): ")
-        if getpass.getpass("Nog een keer: ") != password:
-            raise _Refused("De wachtwoorden zijn niet gelijk (passwords differ).")
+        password = getpass.getpass(text("cli.password", min=accounts.MIN_PASSWORD_CHARS))
+        if getpass.getpass(text("cli.password_again")) != password:
+            raise _Refused(text("cli.passwords_differ"))
     accounts.check_password(password)
     return password
 
@@ -47,40 +48,44 @@ def _add(args: argparse.Namespace) -> str:
     with session_scope() as session:
         account = accounts.create_account(session, args.username, password, role=args.role,
                                           municipality=args.municipality, expert_role=args.expert_role)
-        return f"Account {account.username} gemaakt ({account.role}, {account.municipality}" + (
-            f", {account.title})" if account.title else ")")
+        said = {"username": account.username, "role": account.role, "municipality": account.municipality}
+        if account.title:
+            return text("cli.created_with_title", title=account.title, **said)
+        return text("cli.created", **said)
 
 
 def _set_password(args: argparse.Namespace) -> str:
     with session_scope() as session:
         if accounts.get(session, args.username) is None:
-            raise accounts.AccountError(f"Er is geen account {args.username!r} (no such account).")
+            raise accounts.AccountError(text("accounts.no_such_account", username=args.username))
     password = _password(args)
     with session_scope() as session:
         accounts.set_password(session, args.username, password)
-    return f"Nieuw wachtwoord voor {args.username}; open sessies zijn beëindigd."
+    return text("cli.new_password", username=args.username)
 
 
 def _update(args: argparse.Namespace) -> str:
     with session_scope() as session:
         account = accounts.update_account(session, args.username, role=args.role,
                                           municipality=args.municipality, expert_role=args.expert_role)
-        return f"Account {account.username}: {account.role}, {account.municipality}, {account.title or '-'}"
+        return text("cli.updated", username=account.username, role=account.role,
+                    municipality=account.municipality, title=account.title or "-")
 
 
 def _deactivate(args: argparse.Namespace) -> str:
     with session_scope() as session:
         accounts.deactivate(session, args.username)
-    return f"Account {args.username} kan niet meer inloggen."
+    return text("cli.deactivated", username=args.username)
 
 
 def _list(args: argparse.Namespace) -> str:
     with session_scope() as session:
         rows = [(a.username, a.role, a.municipality, a.expert_role or "-",
-                 "beschikbaar" if a.available else "afwezig", "actief" if a.active else "uitgezet")
+                 text("cli.available" if a.available else "cli.away"),
+                 text("cli.active" if a.active else "cli.inactive"))
                 for a in accounts.list_accounts(session)]
     if not rows:
-        return "Nog geen accounts."
+        return text("cli.no_accounts")
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
                      for row in rows)
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(args.run(args))
     except (accounts.AccountError, _Refused) as error:
-        print(f"Fout: {error}", file=sys.stderr)
+        print(text("cli.error", error=error), file=sys.stderr)
         return USAGE_ERROR
     return 0
 

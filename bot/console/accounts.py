@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from actions import municipalities
+from bot.console.texts import text
 from bot.store import records
 from bot.store.models import ACCOUNT_ROLES, ALL_MUNICIPALITIES, ConsoleSession, ExpertAccount
 
@@ -48,45 +49,40 @@ def hash_password(password: str) -> str:
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
-        raise AccountError(f"Het wachtwoord is te kort: minstens {MIN_PASSWORD_CHARS} tekens "
-                           f"(password too short: at least {MIN_PASSWORD_CHARS} characters).")
+        raise AccountError(text("accounts.password_too_short", min=MIN_PASSWORD_CHARS))
     if len(password) > MAX_PASSWORD_CHARS:
-        raise AccountError(f"Het wachtwoord is te lang: hoogstens {MAX_PASSWORD_CHARS} tekens.")
+        raise AccountError(text("accounts.password_too_long", max=MAX_PASSWORD_CHARS))
 
 
 def assignment(role: str, municipality: str, expert_role: str | None) -> Assignment:
     """Check role, municipality and expert role against the municipality files; find the title."""
     if role not in ACCOUNT_ROLES:
-        raise AccountError(f"Onbekende rol {role!r}: kies uit {', '.join(ACCOUNT_ROLES)} (unknown role).")
+        raise AccountError(text("accounts.unknown_role", role=role, roles=", ".join(ACCOUNT_ROLES)))
     if municipality == ALL_MUNICIPALITIES:
         if role != "coordinator":
-            raise AccountError("Alleen een coordinator kan bij alle gemeenten ('*') horen "
-                               "(only a coordinator may have municipality '*').")
+            raise AccountError(text("accounts.all_only_for_coordinator"))
         if expert_role:
-            raise AccountError("Met gemeente '*' hoort geen --expert-role "
-                               "(no expert role with municipality '*').")
+            raise AccountError(text("accounts.no_expert_role_for_all"))
         return Assignment(municipality, None, None)
     known = municipalities.load_all()
     if municipality not in known:
-        raise AccountError(f"Onbekende gemeente {municipality!r}; bekend zijn: {', '.join(sorted(known))} "
-                           f"(unknown municipality).")
+        raise AccountError(text("accounts.unknown_municipality", municipality=municipality,
+                                known=", ".join(sorted(known))))
     experts = {expert.role: expert.title for expert in known[municipality].team.experts}
     if expert_role is None:
         if role == "expert":
-            raise AccountError(f"Een expert heeft een --expert-role nodig: {', '.join(experts)} "
-                               f"(an expert needs an expert role).")
+            raise AccountError(text("accounts.expert_role_needed", roles=", ".join(experts)))
         return Assignment(municipality, None, None)
     if expert_role not in experts:
-        raise AccountError(f"Onbekende expert-rol {expert_role!r} voor {municipality}; kies uit "
-                           f"{', '.join(experts)} (unknown expert role).")
+        raise AccountError(text("accounts.unknown_expert_role", expert_role=expert_role,
+                                municipality=municipality, roles=", ".join(experts)))
     return Assignment(municipality, expert_role, experts[expert_role])
 
 
 def _check_username(username: str) -> str:
     username = (username or "").strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
-        raise AccountError("Een gebruikersnaam heeft 1 tot 64 tekens, zonder spaties "
-                           "(username: 1 to 64 characters, no spaces).")
+        raise AccountError(text("accounts.bad_username"))
     return username
 
 
@@ -99,7 +95,7 @@ def get(session: Session, username: str) -> ExpertAccount | None:
 def _existing(session: Session, username: str) -> ExpertAccount:
     account = get(session, username)
     if account is None:
-        raise AccountError(f"Er is geen account {username!r} (no such account).")
+        raise AccountError(text("accounts.no_such_account", username=username))
     return account
 
 
@@ -109,7 +105,7 @@ def create_account(session: Session, username: str, password: str, *, role: str 
     where = assignment(role, municipality, expert_role)
     password_hash = hash_password(password)
     if get(session, username) is not None:
-        raise AccountError(f"De gebruikersnaam {username!r} bestaat al (username taken).")
+        raise AccountError(text("accounts.username_taken", username=username))
     account = ExpertAccount(username=username, password_hash=password_hash, role=role,
                             municipality=where.municipality, expert_role=where.expert_role,
                             title=where.title, available=False, active=True)
@@ -194,7 +190,7 @@ def set_available(session: Session, account: ExpertAccount | int, available: boo
     if isinstance(account, int):
         found = session.get(ExpertAccount, account)
         if found is None:
-            raise AccountError(f"Er is geen account met id {account} (no such account).")
+            raise AccountError(text("accounts.no_such_account_id", id=account))
         account = found
     account.available = bool(available) and account.active
     session.flush()

@@ -16,12 +16,12 @@ from aiohttp.web_urldispatcher import PrefixedSubAppResource
 
 from bot.console import accounts, auth, availability, callbacks, figures, live
 from bot.console.render import error_page, render
+from bot.console.texts import text
 from bot.store.db import session_scope
 
 STATIC = Path(__file__).resolve().parent / "static"
 PREFIX = "/console/"
 PAGE_MODULES = (live, callbacks, availability, figures)  # each adds its routes with setup(console)
-WRONG_LOGIN = "Gebruikersnaam of wachtwoord klopt niet."
 MAX_USERNAME_CHARS = 64
 
 
@@ -40,7 +40,7 @@ def _set_away(account_id: int) -> None:
 async def login_page(request: web.Request) -> web.StreamResponse:
     if request["account"] is not None:
         raise web.HTTPSeeOther(PREFIX)
-    notice = "Je bent uitgelogd." if request.query.get("uitgelogd") else None
+    notice = text("login.logged_out") if request.query.get("uitgelogd") else None
     return render(request, "login.html", nav="login", notice=notice)
 
 
@@ -58,7 +58,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     account_id = await asyncio.to_thread(_verify, username, password) if username and password else None
     await asyncio.to_thread(auth.record_attempt, username, address, account_id is not None)
     if account_id is None:
-        return render(request, "login.html", status=401, nav="login", error=WRONG_LOGIN, username=username)
+        return render(request, "login.html", status=401, nav="login", error=text("login.wrong"),
+                      username=username)
     token, _ = await asyncio.to_thread(auth.create_session, account_id)
     response = web.HTTPSeeOther(PREFIX)
     auth.set_cookie(response, auth.COOKIE, token)

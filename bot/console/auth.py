@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, select
 
 from bot.console import accounts
 from bot.console.render import error_page
+from bot.console.texts import text
 from bot.store.db import session_scope
 from bot.store.models import ConsoleSession, ExpertAccount, LoginAttempt, utcnow
 
@@ -321,8 +322,7 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         if loaded is None and not getattr(request.match_info.handler, "console_public", False):
             response = _anonymous(request)
         elif request.method in UNSAFE_METHODS and not await csrf_ok(request):
-            response = error_page(request, 403, "Dit formulier is verlopen. Laad de pagina opnieuw en "
-                                                "probeer het nog eens.")
+            response = error_page(request, 403, text("form_expired"))
         else:
             response = await handler(request)
     except web.HTTPException as exc:

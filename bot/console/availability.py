@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.console import accounts
 from bot.console.auth import Account, require
 from bot.console.render import error_page, wants_json
+from bot.console.texts import text
 from bot.store.db import session_scope
 
 HOME = "/console/"
@@ -49,11 +50,12 @@ async def switch(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     available = VALUES.get(str(form.get("available", "")).strip())
     if available is None:
-        return error_page(request, 400, "Kies beschikbaar (1) of afwezig (0).")
+        return error_page(request, 400, text("availability.choose"))
     now_available = await asyncio.to_thread(_switch, account.id, available)
     if wants_json(request):
         return web.json_response({"available": now_available,
-                                  "label": "Beschikbaar" if now_available else "Afwezig"})
+                                  "label": text("availability.available" if now_available
+                                                else "availability.away")})
     raise web.HTTPSeeOther(back_to(request))
 
 

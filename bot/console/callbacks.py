@@ -21,6 +21,7 @@ from actions.opening_hours import clock, day_label
 from bot.console.auth import Account, require
 from bot.console.common import municipality_name, today
 from bot.console.render import error_page, render, wants_json
+from bot.console.texts import labels, text
 from bot.store import callback_list, callbacks
 from bot.store.callback_list import CallbackItem, CallbackNotFound
 from bot.store.db import session_scope
@@ -28,16 +29,16 @@ from bot.store.db import session_scope
 LIST_PATH = "/console/terugbellen"
 # The form sends Dutch values; the store's own values are accepted as well (the JSON API's callers).
 FORM_STATUSES = {"gedaan": "done", "geen_gehoor": "no_answer", "geannuleerd": "cancelled"}
-STATUS_LABELS = {"pending": "Nog bellen", "done": "Gedaan", "no_answer": "Geen gehoor",
-                 "cancelled": "Geannuleerd"}
-# (form value, store status, button text); the template leaves out what cannot apply to a row.
-BUTTONS = (("gedaan", "done", "Gedaan"), ("geen_gehoor", "no_answer", "Geen gehoor"),
-           ("geannuleerd", "cancelled", "Annuleren"))
-VIEW_NOTE = "Dit bekijken wordt vastgelegd."
-ERASED = "Nummer is al gewist."
-NOT_FOUND = "Dit terugbelverzoek bestaat niet, of het hoort niet bij jouw gemeente."
-FINAL = "Dit terugbelverzoek is geannuleerd. Dat kun je niet meer veranderen."
-CLOSED = "Dit terugbelverzoek is al afgesloten. Je kunt nog wel kiezen tussen gedaan en geen gehoor."
+
+
+def status_label(status: str) -> str:
+    return labels("callbacks.statuses")[status]
+
+
+def buttons() -> tuple[tuple[str, str, str], ...]:
+    """(form value, store status, button text); the template leaves out what cannot apply to a row."""
+    titles = labels("callbacks.buttons")
+    return tuple((value, status, titles[value]) for value, status in FORM_STATUSES.items())
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def display_number(e164: str) -> str:
 def _row(item: CallbackItem, with_day: bool = False) -> Row:
     window = f"{clock(item.window_start)} - {clock(item.window_end)}"
     return Row(item=item, window=f"{day_label(item.slot_date)}, {window}" if with_day else window,
-               municipality=municipality_name(item.municipality), status_label=STATUS_LABELS[item.status])
+               municipality=municipality_name(item.municipality), status_label=status_label(item.status))
 
 
 def group_by_day(items: list[CallbackItem], first_day: date) -> tuple[list[Row], list[Day]]:
@@ -81,7 +82,8 @@ def group_by_day(items: list[CallbackItem], first_day: date) -> tuple[list[Row],
     for day, group in groupby((item for item in items if item.slot_date >= first_day),
                               key=lambda item: item.slot_date):
         label = day_label(day)
-        days.append(Day(title=f"Vandaag, {label}" if day == first_day else label.capitalize(), label=label,
+        days.append(Day(title=text("callbacks.today", day=label) if day == first_day else label.capitalize(),
+                        label=label,
                         rows=[_row(item) for item in group]))
     return overdue, days
 
@@ -118,8 +120,9 @@ async def _page(request: web.Request, *, status: int = 200, message: str | None 
     items = await asyncio.to_thread(_load, request["account"].scope, first_day)
     overdue, days = group_by_day(items, first_day)
     return render(request, "callbacks.html", status=status, nav="terugbellen", overdue=overdue, days=days,
-                  working_days=callback_list.DEFAULT_WORKING_DAYS, buttons=BUTTONS, message=message,
-                  revealed=revealed, view_note=VIEW_NOTE, erased_text=ERASED)
+                  working_days=callback_list.DEFAULT_WORKING_DAYS, buttons=buttons(), message=message,
+                  revealed=revealed, view_note=text("callbacks.view_note"),
+                  erased_text=text("callbacks.erased"))
 
 
 @require("expert")
@@ -134,13 +137,14 @@ async def reveal_number(request: web.Request) -> web.Response:
     try:
         reference, number = await asyncio.to_thread(_reveal, callback_id, account.username, account.scope)
     except CallbackNotFound:
-        return error_page(request, 404, NOT_FOUND)
+        return error_page(request, 404, text("callbacks.not_found"))
     if wants_json(request):
         if number is None:
             return web.json_response({"id": callback_id, "reference": reference, "erased": True,
-                                      "message": ERASED})
+                                      "message": text("callbacks.erased")})
         return web.json_response({"id": callback_id, "reference": reference, "erased": False,
-                                  "number": display_number(number), "tel": number, "note": VIEW_NOTE})
+                                  "number": display_number(number), "tel": number,
+                                  "note": text("callbacks.view_note")})
     revealed = {"id": callback_id, "reference": reference,
                 "number": display_number(number) if number else None, "tel": number}
     return await _page(request, revealed=revealed)
@@ -153,22 +157,22 @@ async def change_status(request: web.Request) -> web.StreamResponse:
     wanted = str(form.get("status", "")).strip()
     status = FORM_STATUSES.get(wanted, wanted if wanted in callbacks.CLOSED_STATUSES else None)
     if status is None:
-        message = "Kies een status: gedaan, geen gehoor of geannuleerd."
+        message = text("callbacks.choose_status")
         if wants_json(request):
             return web.json_response({"error": message}, status=400)
         return await _page(request, status=400, message=message)
     try:
         item = await asyncio.to_thread(_mark, callback_id, status, request["account"].scope)
     except CallbackNotFound:
-        return error_page(request, 404, NOT_FOUND)
+        return error_page(request, 404, text("callbacks.not_found"))
     if item.status != status:  # cancelled stays cancelled; a closed callback cannot be cancelled
-        message = FINAL if item.status == "cancelled" else CLOSED
+        message = text("callbacks.final" if item.status == "cancelled" else "callbacks.closed")
         if wants_json(request):
             return web.json_response({"error": message, "status": item.status,
-                                      "label": STATUS_LABELS[item.status]}, status=409)
+                                      "label": status_label(item.status)}, status=409)
         return await _page(request, status=409, message=message)
     if wants_json(request):
-        return web.json_response({"id": item.id, "status": item.status, "label": STATUS_LABELS[item.status]})
+        return web.json_response({"id": item.id, "status": item.status, "label": status_label(item.status)})
     raise web.HTTPSeeOther(f"{LIST_PATH}#terugbel-{item.id}")
 
 

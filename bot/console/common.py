@@ -10,11 +10,10 @@ import logging
 from datetime import date, datetime
 
 from actions import content, municipalities
+from bot.console.texts import text
 from bot.store.figures import SAFETY_TOPIC, TIMEZONE
 
 log = logging.getLogger(__name__)
-
-SAFETY_LABEL = "Veiligheid: geweld of zelfdoding"
 
 
 def today() -> date:
@@ -42,4 +41,5 @@ def municipality_name(key: str) -> str:
 
 def topic_labels() -> dict[str, str]:
     """{topic key: the label a parent sees on its button}, and the safety row of the figures."""
-    return {topic.key: topic.label for topic in content.topics()} | {SAFETY_TOPIC: SAFETY_LABEL}
+    topics = {topic.key: topic.label for topic in content.topics()}
+    return topics | {SAFETY_TOPIC: text("safety_topic")}

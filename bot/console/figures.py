@@ -21,35 +21,14 @@ from bot.console import auth
 from bot.console.accounts import ALL_MUNICIPALITIES
 from bot.console.common import municipality_names, today, topic_labels
 from bot.console.render import error_page, render
+from bot.console.texts import labels, text
 from bot.store import figures
 from bot.store.db import session_scope
 from bot.store.figures import UNKNOWN, Figures, Period, Scope
 
 ALL = "alle"
+# Short month names on the date axis: like the weekdays in actions/, names rather than texts to review.
 MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
-LABELS = {
-    "handoffs": {
-        "aangevraagd": "Vroeg om een medewerker", "overgenomen": "Overgenomen door een medewerker",
-        "afgesloten": "Gesprek afgesloten", "verlopen": "Niemand nam het op tijd over",
-        "geannuleerd": "Ouder stopte met wachten", "wacht_nog": "Wacht nog",
-        "niemand_vrij": "Niemand vrij, terugbellen aangeboden",
-    },
-    "callbacks": {"geboekt": "Afspraak gemaakt", "gebeld": "Gebeld", "geen_gehoor": "Geen gehoor",
-                  "geannuleerd": "Geannuleerd", "open": "Nog niet gebeld"},
-    "levels": {"informatie": "Informatie is genoeg", "advies": "Advies", "deskundige": "Deskundige nodig",
-               "urgent": "Urgent: veiligheid"},
-    "domains": {"conflict": "Afspraken met de ex", "kinderen": "Kinderen", "geld": "Geld", "wonen": "Wonen",
-                "veiligheid": "Veiligheid"},
-    "checks": {"gedaan": "Check gedaan", "geen_regeling": "Geen regeling gevonden"},
-    "feedback": {"duim_omhoog": "Had er iets aan (duim omhoog)",
-                 "duim_omlaag": "Had er niets aan (duim omlaag)"},
-}
-ERRORS = {
-    "date": "Vul een datum in zoals 2030-03-04.",
-    "order": "De begindatum ligt na de einddatum. Draai ze om.",
-    "long": f"Kies een periode van hoogstens {figures.MAX_DAYS} dagen.",
-}
-
 # Chart geometry (SVG user units; the SVG scales to the page width).
 WIDTH = 720
 LABEL_WIDTH, BAR_SPACE, ROW, BAR = 330, 330, 28, 18
@@ -101,10 +80,10 @@ class Chart:
     def summary(self) -> str:
         """One sentence for the chart's <desc> and the text above it."""
         if not self.top:
-            return "Geen aantallen in deze periode."
+            return text("figures.no_counts")
         label, value = max(self.rows, key=lambda row: row[1])
-        most = f"Meeste: {label} ({value})."
-        return f"Totaal: {self.total}. {most}" if self.summed else most
+        most = text("figures.most", label=label, value=value)
+        return f"{text('figures.total', total=self.total)} {most}" if self.summed else most
 
 
 def _draw_rows(chart: Chart) -> Chart:
@@ -133,9 +112,11 @@ def _draw_columns(chart: Chart) -> Chart:
     return chart
 
 
-def chart(id: str, title: str, column: str, rows: list[tuple[str, int]], kind: str = "rows",
-          note: str | None = None, summed: bool = True) -> Chart:
-    made = Chart(id, title, column, rows, kind, note, summed)
+def chart(id: str, rows: list[tuple[str, int]], kind: str = "rows", note: str | None = None,
+          summed: bool = True) -> Chart:
+    """A chart with its title, column header and note from data/console_texts.yml (figures.charts.<id>)."""
+    words = labels(f"figures.charts.{id}")
+    made = Chart(id, words["title"], words["column"], rows, kind, note or words.get("note"), summed)
     return _draw_columns(made) if kind == "columns" else _draw_rows(made)
 
 
@@ -151,51 +132,37 @@ def _scheme_names(scope: Scope) -> dict[str, str]:
     return names
 
 
-def _labelled(counts: dict[str, int], labels: dict[str, str]) -> list[tuple[str, int]]:
-    return [(labels.get(key, key), n) for key, n in counts.items()]
+def _labelled(counts: dict[str, int], wording: dict[str, str]) -> list[tuple[str, int]]:
+    return [(wording.get(key, key), n) for key, n in counts.items()]
 
 
 def charts(found: Figures, scope: Scope, names: dict[str, str]) -> list[Chart]:
     """The page's charts, in reading order, with Dutch labels."""
+    weeks = [(text("figures.week", week=w.split("-W")[1].lstrip("0"), year=w[:4]), n)
+             for w, n in found.per_week.items()]
     made = [
-        chart("dag", "Gesprekken per dag", "Dag",
-              [(short_date(day), n) for day, n in found.per_day.items()], "columns"),
-        chart("week", "Gesprekken per week", "Week",
-              [(f"week {w.split('-W')[1].lstrip('0')} ({w[:4]})", n) for w, n in found.per_week.items()],
-              "columns" if len(found.per_week) > 1 else "rows",
-              "Een week die maar voor een deel in de periode valt, telt alleen die dagen."),
+        chart("dag", [(short_date(day), n) for day, n in found.per_day.items()], "columns"),
+        chart("week", weeks, "columns" if len(found.per_week) > 1 else "rows"),
     ]
     if scope is None or len(scope) > 1:
-        made.append(chart("gemeente", "Gesprekken per gemeente", "Gemeente",
-                          _labelled(found.per_municipality, names | {UNKNOWN: "Gemeente onbekend"})))
+        made.append(chart("gemeente", _labelled(found.per_municipality,
+                                                names | {UNKNOWN: text("figures.unknown_municipality")})))
     made += [
-        chart("onderwerp", "Vragen per onderwerp", "Onderwerp", _labelled(found.topics, topic_labels())),
-        chart("overdracht", "Doorverwijzing naar een medewerker in de chat", "Wat gebeurde er",
-              _labelled(found.handoffs, LABELS["handoffs"]),
-              note="Geteld in de periode waarin de ouder erom vroeg. Je ziet hoe het nu is afgelopen.",
-              summed=False),
-        chart("terugbellen", "Terugbelverzoeken", "Wat gebeurde er",
-              _labelled(found.callbacks, LABELS["callbacks"]),
-              note="Geteld in de periode waarin de afspraak is gemaakt.", summed=False),
-        chart("niveau", "Uitkomst van de screening", "Uitkomst",
-              _labelled(found.screening_levels, LABELS["levels"])),
-        chart("domein", "Onderwerpen uit de screening", "Onderwerp",
-              _labelled(found.screening_domains, LABELS["domains"]),
-              note="Eén screening kan meer onderwerpen hebben.", summed=False),
-        chart("check", "Regelingencheck", "Uitkomst", _labelled(found.schemes_checks, LABELS["checks"]),
-              summed=False),
-        chart("regeling", "Regelingen die uit de check kwamen", "Regeling",
-              _labelled(found.schemes, _scheme_names(scope)),
-              note="Eén check kan meer regelingen geven.", summed=False),
+        chart("onderwerp", _labelled(found.topics, topic_labels())),
+        chart("overdracht", _labelled(found.handoffs, labels("figures.labels.handoffs")), summed=False),
+        chart("terugbellen", _labelled(found.callbacks, labels("figures.labels.callbacks")), summed=False),
+        chart("niveau", _labelled(found.screening_levels, labels("figures.labels.levels"))),
+        chart("domein", _labelled(found.screening_domains, labels("figures.labels.domains")), summed=False),
+        chart("check", _labelled(found.schemes_checks, labels("figures.labels.checks")), summed=False),
+        chart("regeling", _labelled(found.schemes, _scheme_names(scope)), summed=False),
     ]
     score = found.feedback
-    share = "Nog geen duimpjes in deze periode."
+    share = text("figures.no_feedback")
     if score.share_positive is not None:
-        share = (f"{round(100 * score.share_positive)}% had iets aan het gesprek "
-                 f"({score.positive} van de {score.total}).")
-    made.append(chart("tevredenheid", "Tevredenheid", "Antwoord",
-                      _labelled({"duim_omhoog": score.positive, "duim_omlaag": score.negative},
-                                LABELS["feedback"]), note=share))
+        share = text("figures.share", percent=round(100 * score.share_positive), positive=score.positive,
+                     total=score.total)
+    thumbs = {"duim_omhoog": score.positive, "duim_omlaag": score.negative}
+    made.append(chart("tevredenheid", _labelled(thumbs, labels("figures.labels.feedback")), note=share))
     return made
 
 
@@ -205,8 +172,8 @@ def charts(found: Figures, scope: Scope, names: dict[str, str]) -> list[Chart]:
 def choices(account: auth.Account, names: dict[str, str]) -> list[tuple[str, str]]:
     """(value, label) of the municipalities this account may choose."""
     if account.municipality == ALL_MUNICIPALITIES:
-        return [(ALL, "Alle gemeenten"), *sorted(names.items(), key=lambda i: i[1]),
-                (UNKNOWN, "Gemeente onbekend")]
+        return [(ALL, text("figures.all_municipalities")), *sorted(names.items(), key=lambda i: i[1]),
+                (UNKNOWN, text("figures.unknown_municipality"))]
     return [(account.municipality, names.get(account.municipality, account.municipality))]
 
 
@@ -242,12 +209,12 @@ def read_filter(request: web.Request) -> Filter:
     try:
         start, end = _date(wanted.start, default.start), _date(wanted.end, default.end)
     except ValueError:
-        wanted.error = ERRORS["date"]
+        wanted.error = text("figures.errors.date")
         return wanted
     if end < start:
-        wanted.error = ERRORS["order"]
+        wanted.error = text("figures.errors.order")
     elif (end - start).days + 1 > figures.MAX_DAYS:
-        wanted.error = ERRORS["long"]
+        wanted.error = text("figures.errors.long", days=figures.MAX_DAYS)
     else:
         wanted.start, wanted.end, wanted.period = start.isoformat(), end.isoformat(), Period(start, end)
     return wanted
@@ -262,9 +229,9 @@ def _refused(request: web.Request, account: auth.Account, wanted: Filter,
              names: dict[str, str]) -> web.StreamResponse | None:
     """An error page for a municipality the account may not see (403) or that does not exist (400)."""
     if not account.may_see(wanted.choice):
-        return error_page(request, 403, "Je mag de cijfers van deze gemeente niet zien.")
+        return error_page(request, 403, text("figures.errors.not_allowed"))
     if wanted.choice not in {value for value, _ in choices(account, names)}:
-        return error_page(request, 400, "Deze gemeente ken ik niet. Kies een gemeente uit de lijst.")
+        return error_page(request, 400, text("figures.errors.unknown_municipality"))
     return None
 
 
@@ -286,8 +253,9 @@ async def page(request: web.Request) -> web.StreamResponse:
         return render(request, "figures.html", status=400, **context)
     found = await asyncio.to_thread(_collect, wanted.period, scope)
     context["charts"] = charts(found, scope, names)
-    context["period_label"] = f"{short_date(wanted.period.start)} {wanted.period.start.year} tot en met " \
-                              f"{short_date(wanted.period.end)} {wanted.period.end.year}"
+    period = wanted.period
+    context["period_label"] = text("figures.period", start=f"{short_date(period.start)} {period.start.year}",
+                                   end=f"{short_date(period.end)} {period.end.year}")
     return render(request, "figures.html", **context)
 
 

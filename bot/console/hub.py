@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.console.auth import COOKIE, Account, require, session_alive
 from bot.console.common import clock
+from bot.console.texts import labels
 from bot.gateway.router import Router
 from bot.store import handoffs
 from bot.store.db import session_scope
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 HUB_KEY = "live_hub"
 QUEUE_EVENTS = frozenset({"queued", "taken", "left", "expired", "handed_back", "closed", "safety"})
 END_EVENTS = frozenset({"left", "expired", "handed_back", "closed"})
-AUTHORS = {"user": "Ouder", "bot": "Digitale assistent", "expert": "Medewerker", "system": "Melding"}
 
 
 @dataclass(eq=False)
@@ -126,7 +126,7 @@ def outgoing(account: Account, view: HandoffView, event: dict) -> list[tuple[str
     if view.taken_by == account.username:
         if kind == "message" and event.get("author") in ("user", "expert", "system"):
             out.append(("message", {"handoff_id": view.id, "author": event["author"],
-                                    "who": AUTHORS[event["author"]], "text": event.get("text", ""),
+                                    "who": labels("authors")[event["author"]], "text": event.get("text", ""),
                                     "time": clock(event.get("at") or utcnow())}))
         elif kind in END_EVENTS:
             out.append(("ended", {"handoff_id": view.id, "reason": kind}))

@@ -17,8 +17,9 @@ from aiohttp import web
 from bot.console import hub
 from bot.console.auth import Account, require
 from bot.console.common import clock, municipality_name, topic_labels
-from bot.console.hub import AUTHORS, handoff_view
+from bot.console.hub import handoff_view
 from bot.console.render import error_page, render, wants_json
+from bot.console.texts import labels, text
 from bot.gateway.router import MAX_MESSAGE_CHARS, Router
 from bot.store import handoffs
 from bot.store.db import session_scope
@@ -29,17 +30,6 @@ from privacy.redact import redact
 log = logging.getLogger(__name__)
 
 PREFIX = "/console"
-CHANNELS = {"web": "Webchat", "telegram": "Telegram"}
-TAKEN_BY_COLLEAGUE = "Een collega heeft dit gesprek al overgenomen."
-NOT_WAITING = "Dit gesprek staat niet meer in de wachtrij. De ouder wacht niet meer."
-DONE_NOTICES = {  # ?klaar=... after a chat ended: fixed texts, nothing from the address is shown
-    "teruggegeven": "Je hebt het gesprek teruggegeven aan de digitale assistent.",
-    "gesloten": "Je hebt het gesprek gesloten. De ouder kan verder met de digitale assistent.",
-}
-ENDED_NOTICES = {
-    "cancelled": "De ouder is teruggegaan naar de digitale assistent. Dit gesprek is afgelopen.",
-    "expired": "Niemand nam dit gesprek op tijd over. Dit gesprek is afgelopen.",
-}
 
 
 # --- what an expert reads ------------------------------------------------------------------------
@@ -48,12 +38,13 @@ ENDED_NOTICES = {
 def waiting_text(seconds: int) -> str:
     minutes = max(0, seconds) // 60
     if minutes < 1:
-        return "minder dan een minuut"
+        return text("live.waiting.under_a_minute")
     hours, minutes = divmod(minutes, 60)
-    parts = [f"{hours} uur"] if hours else []
+    parts = [text("live.waiting.hours", hours=hours)] if hours else []
     if minutes:
-        parts.append("1 minuut" if minutes == 1 else f"{minutes} minuten")
-    return " en ".join(parts)
+        parts.append(text("live.waiting.one_minute") if minutes == 1 else text("live.waiting.minutes",
+                                                                                  minutes=minutes))
+    return " en ".join(parts)  # the glue of "1 uur en 2 minuten", not a text to review
 
 
 def describe(view: HandoffView, now: datetime | None = None) -> dict:
@@ -63,13 +54,13 @@ def describe(view: HandoffView, now: datetime | None = None) -> dict:
         domains = ", ".join(view.screening_domains)
         screening = f"{view.screening_level} ({domains})" if domains else view.screening_level
     else:
-        screening = "niet gedaan"
+        screening = text("live.no_screening")
+    channel = labels("live.channels").get(view.channel or "", view.channel or text("live.unknown_channel"))
     return {
         "id": view.id, "status": view.status, "waiting_seconds": seconds, "waiting": waiting_text(seconds),
-        "topic": topic_labels().get(view.topic, view.topic) if view.topic else "geen onderwerp gekozen",
-        "municipality": municipality_name(view.municipality),
-        "channel": CHANNELS.get(view.channel or "", view.channel or "onbekend"),
-        "screening": screening, "reason": view.reason or "niet bekend", "taken_at": clock(view.taken_at),
+        "topic": topic_labels().get(view.topic, view.topic) if view.topic else text("live.no_topic"),
+        "municipality": municipality_name(view.municipality), "channel": channel, "screening": screening,
+        "reason": view.reason or text("live.no_reason"), "taken_at": clock(view.taken_at),
     }
 
 
@@ -82,35 +73,32 @@ class Line:
 
     @property
     def who(self) -> str:
-        return AUTHORS.get(self.author, self.author)
+        return labels("authors").get(self.author, self.author)
 
     @property
     def time(self) -> str:
         return clock(self.at)
 
 
-# Buttons and commands of the channels themselves (widget, Telegram), not shown by the bot.
-CHANNEL_BUTTONS = {"/request_human": "Praat met een mens", "/help": "Help",
-                   "/delete_conversation": "Verwijder"}
-
-
 def transcript(events: list[dict], live: list[LiveMessage]) -> list[Line]:
     """Rasa's user and bot messages and the live chat, merged in time order."""
     lines: list[Line] = []
     payloads: dict[str, str] = {}  # the last buttons the bot showed: payload -> title
+    channel_buttons = labels("live.channel_buttons")  # the widget's and Telegram's own
     for event in events:
-        kind, text = event.get("event"), event.get("text")
+        kind, said = event.get("event"), event.get("text")
         at = datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc)
         if kind == "bot":
             buttons = (event.get("data") or {}).get("buttons") or []
             payloads = {b.get("payload", ""): b.get("title", "") for b in buttons if isinstance(b, dict)}
-            if text or buttons:
-                lines.append(Line("bot", text or "", at, tuple(payloads.values())))
-        elif kind == "user" and text:
-            if text.startswith("/"):  # a button: show what the parent saw on it
-                text = f"[knop] {payloads.get(text) or CHANNEL_BUTTONS.get(text) or text.lstrip('/')}"
+            if said or buttons:
+                lines.append(Line("bot", said or "", at, tuple(payloads.values())))
+        elif kind == "user" and said:
+            if said.startswith("/"):  # a button: show what the parent saw on it
+                title = payloads.get(said) or channel_buttons.get(said) or said.lstrip("/")
+                said = text("live.pressed", title=title)
             # The tracker store redacts already; once more costs nothing and guards older rows.
-            lines.append(Line("user", redact(text), at))
+            lines.append(Line("user", redact(said), at))
     lines += [Line(m.author, m.text, m.created_at) for m in live]
     return sorted(lines, key=lambda line: line.at)  # stable: Rasa's lines first on equal times
 
@@ -134,7 +122,8 @@ def _lists(account: Account) -> tuple[list[dict], list[dict]]:
 async def _queue_page(request: web.Request, *, notice: str | None = None, status: int = 200) -> web.Response:
     hub.hub(request)  # listen from the first page view on
     waiting, mine = await asyncio.to_thread(_lists, request["account"])
-    notice = notice or DONE_NOTICES.get(request.query.get("klaar", ""))
+    done = labels("live.done")  # ?klaar=...: fixed texts, nothing from the address is shown
+    notice = notice or done.get(request.query.get("klaar", ""))
     return render(request, "queue.html", status=status, nav="wachtrij", waiting=waiting, mine=mine,
                   notice=notice, error=status >= 400)
 
@@ -165,11 +154,11 @@ async def take(request: web.Request) -> web.StreamResponse:
     if view is not None and view.status == "taken" and view.taken_by == account.username:
         if won and not await request.config_dict["router"].expert_took(view.conversation_id):
             await asyncio.to_thread(_close, handoff_id, account.username)  # the parent left meanwhile
-            return await _queue_page(request, notice=NOT_WAITING, status=409)
+            return await _queue_page(request, notice=text("live.not_waiting"), status=409)
         raise web.HTTPSeeOther(chat)  # also a second click of the one who won
     if view is not None and view.status == "taken" and account.may_see(view.municipality):
-        return await _queue_page(request, notice=TAKEN_BY_COLLEAGUE, status=409)
-    return await _queue_page(request, notice=NOT_WAITING, status=409)
+        return await _queue_page(request, notice=text("live.taken_by_colleague"), status=409)
+    return await _queue_page(request, notice=text("live.not_waiting"), status=409)
 
 
 async def _owned_view(request: web.Request) -> HandoffView | web.Response:
@@ -189,7 +178,8 @@ async def _chat_page(request: web.Request, view: HandoffView, *, error: str | No
                      status: int = 200, draft: str = "") -> web.Response:
     context = describe(view)
     if view.status != "taken":
-        notice = ENDED_NOTICES.get(view.status, "Dit gesprek is afgelopen.")
+        ended = labels("live.ended")
+        notice = ended.get(view.status, ended["other"])
         return render(request, "chat.html", status=status, nav="wachtrij", handoff=context, ended=notice,
                       lines=[], rasa_missing=False, error=None, draft="", max_chars=MAX_MESSAGE_CHARS)
     rasa_missing = False
@@ -220,21 +210,21 @@ async def send(request: web.Request) -> web.StreamResponse:
     if isinstance(view, web.Response):
         return view
     form = await request.post()
-    text = form.get("tekst")
-    text = text.strip() if isinstance(text, str) else ""
+    written = form.get("tekst")
+    written = written.strip() if isinstance(written, str) else ""
     error = None
     if view.status != "taken":
-        error = "Dit gesprek is afgelopen. Je bericht is niet verstuurd."
-    elif not text:
-        error = "Typ eerst een bericht."
-    elif len(text) > MAX_MESSAGE_CHARS:
-        error = f"Je bericht is te lang. Het kan tot {MAX_MESSAGE_CHARS} tekens."
-    elif not await request.config_dict["router"].from_expert(view.conversation_id, text):
-        error = "Dit gesprek is afgelopen. Je bericht is niet verstuurd."
+        error = text("live.not_sent")
+    elif not written:
+        error = text("live.empty")
+    elif len(written) > MAX_MESSAGE_CHARS:
+        error = text("live.too_long", limit=MAX_MESSAGE_CHARS)
+    elif not await request.config_dict["router"].from_expert(view.conversation_id, written):
+        error = text("live.not_sent")
     if wants_json(request):
         return web.json_response({"error": error} if error else {"ok": True}, status=400 if error else 200)
     if error:
-        return await _chat_page(request, view, error=error, status=400, draft=text)
+        return await _chat_page(request, view, error=error, status=400, draft=written)
     raise web.HTTPSeeOther(f"{PREFIX}/gesprek/{view.id}#bericht")
 
 

@@ -1,4 +1,4 @@
-"""HTML pages of the console: Jinja2 with autoescaping, and the Dutch error pages."""
+"""HTML pages of the console: Jinja2 with autoescaping, and the Dutch error pages (data/console_texts.yml)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,9 @@ from pathlib import Path
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+from bot.console.texts import labels
 
-# Dutch at B1 level: (page title, explanation) per status.
-ERRORS = {
-    400: ("Dit ging niet goed", "Er ontbreekt iets of er klopt iets niet. Probeer het opnieuw."),
-    401: ("Log eerst in", "Je bent niet (meer) ingelogd. Log opnieuw in om verder te gaan."),
-    403: ("Geen toegang", "Je hebt geen toegang tot deze pagina of dit gesprek."),
-    404: ("Pagina niet gevonden", "Deze pagina bestaat niet (meer). Controleer het adres."),
-    405: ("Dit kan niet", "Deze pagina werkt niet op deze manier."),
-    429: ("Te veel pogingen", "Je hebt te vaak een verkeerd wachtwoord ingevuld. Wacht 15 minuten. "
-                              "Probeer het daarna opnieuw."),
-}
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @cache
@@ -50,8 +41,9 @@ def wants_json(request: web.Request) -> bool:
 
 def error_page(request: web.Request, status: int, message: str | None = None) -> web.Response:
     """The Dutch error page (or a small JSON body for the console's API)."""
-    title, default = ERRORS.get(status, ("Er ging iets mis", "Probeer het later opnieuw."))
-    message = message or default
+    pages = labels("error_pages")
+    page = pages.get(status, pages["other"])
+    title, message = page["title"], message or page["text"]
     if wants_json(request):
         return web.json_response({"error": message}, status=status)
     return render(request, "error.html", status=status, title=title, message=message, status_code=status)

@@ -19,15 +19,13 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from functools import cache
-from pathlib import Path
 
 import httpx
-import yaml
 from sqlalchemy import func, select
 
 from bot.gateway.channels import Channel
 from bot.gateway.rasa import AsyncRasa
+from bot.gateway.texts import button, texts
 from bot.store import records
 from bot.store.db import read_scope, session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
@@ -37,21 +35,14 @@ from privacy.redact import redact
 
 log = logging.getLogger(__name__)
 
-TEXTS_FILE = Path(__file__).resolve().parents[2] / "data" / "gateway_texts.yml"
 MAX_MESSAGE_CHARS = 2000
 BOT, HUMAN = "bot", "human"
-CALLBACK_BUTTON = {"title": "Bel me terug", "payload": "/request_callback"}
-HELP_BUTTON = {"title": "Wat kan ik vragen?", "payload": "/help"}
+CHANGE_GEMEENTE = "/change_gemeente"  # the button under "Je zit op de website van ..." (domain.yml)
 # In HUMAN mode a safety signal is flagged to the expert at once; the parent gets the helplines from
 # the gateway when no expert has written within this many seconds.
 SAFETY_REPLY_SECONDS = 60.0
 # Listeners (the expert console) hear about every live event: (conversation id, event dict).
 Listener = Callable[[str, dict], Awaitable[None]]
-
-
-@cache
-def texts() -> dict:
-    return yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8"))
 
 
 def utcnow() -> datetime:
@@ -139,7 +130,7 @@ class Router:
             await self._deliver(conversation, [{"text": texts()["too_long"].format(limit=MAX_MESSAGE_CHARS)}])
             return
         if not text.replace(REPLACEMENT, "").strip():
-            await self._deliver(conversation, [{"text": texts()["no_text"], "buttons": [HELP_BUTTON]}])
+            await self._deliver(conversation, [{"text": texts()["no_text"], "buttons": [button("help")]}])
             return
         if conversation.mode == HUMAN:
             await self._to_expert(conversation, text)
@@ -206,6 +197,13 @@ class Router:
         if text.strip().lower() in texts()["back_to_bot"]:
             await self.leave_queue(conversation.id)
             return
+        if text == CHANGE_GEMEENTE:
+            # "Ik woon in een andere gemeente" under the hand-over: while nobody has taken the
+            # conversation, the bot asks the municipality and hands over to the right team.
+            if await self._leave_waiting(conversation.id):
+                await self._to_bot(conversation, text)
+                return
+            text = texts()["change_gemeente_for_expert"]
         stored = redact(text)
         await self._store(self._add_live, conversation.id, "user", stored)
         await self._notify(conversation.id, {"type": "message", "handoff_id": conversation.handoff_id,
@@ -275,7 +273,7 @@ class Router:
         self._acknowledged.discard(conversation_id)
         minutes = max(1, round(self.handoff_timeout / 60))
         await self._deliver(conversation, [{"text": texts()["expired"].format(minutes=minutes),
-                                            "buttons": [CALLBACK_BUTTON]}])
+                                            "buttons": [button("callback")]}])
         await self._notify(conversation_id, {"type": "expired", "handoff_id": handoff_id})
 
     @staticmethod
@@ -309,6 +307,16 @@ class Router:
             conversation, handoff_id = ended
             await self._deliver(conversation, [{"text": texts()["left_queue"]}])
             await self._notify(conversation_id, {"type": "left", "handoff_id": handoff_id})
+
+    async def _leave_waiting(self, conversation_id: str) -> bool:
+        """Back to the bot without a word, only if no expert has taken the conversation (atomic)."""
+        ended = await self._store(self._end_handoff, conversation_id, "waiting", "cancelled")
+        if ended is None:
+            return False
+        self._cancel_timeout(conversation_id)
+        self._acknowledged.discard(conversation_id)
+        await self._notify(conversation_id, {"type": "left", "handoff_id": ended[1]})
+        return True
 
     async def expert_took(self, conversation_id: str) -> bool:
         """Called by the console once its conditional update made this expert the taker.
@@ -367,7 +375,7 @@ class Router:
         if ended is None:
             return False
         conversation, handoff_id = ended
-        await self._deliver(conversation, [{"text": texts()["expert_closed"], "buttons": [HELP_BUTTON]}])
+        await self._deliver(conversation, [{"text": texts()["expert_closed"], "buttons": [button("help")]}])
         await self._notify(conversation_id, {"type": "closed", "handoff_id": handoff_id})
         return True
 

@@ -33,25 +33,15 @@ from telegram.ext import (
     filters,
 )
 
+from bot.gateway.texts import texts
+
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-NOT_TEXT = "Ik kan alleen tekst lezen. Typ je vraag in een paar woorden."
-BUTTON_EXPIRED = "Deze knop werkt niet meer. Typ je vraag gewoon in."
-SOMETHING_WENT_WRONG = "Er ging iets mis. Probeer het nog een keer."
-BUTTONS_ONLY = "Kies hieronder."
-EXPERT_PREFIX = "Medewerker: "
-IMAGE_LINE = "Afbeelding: "
-# Shown in Telegram's menu; the payloads are Rasa intents the bot already knows.
-COMMANDS = {
-    "start": "Begin het gesprek",
-    "help": "Zie de onderwerpen",
-    "mens": "Praat met een medewerker",
-    "nieuw": "Begin een nieuw gesprek",
-    "verwijder": "Wis je gesprek",
-}
+# What Telegram shows is in data/gateway_texts.yml (telegram:); the menu's descriptions too.
+# The payloads are Rasa intents the bot already knows.
 COMMAND_PAYLOADS = {"help": "/help", "mens": "/request_human", "verwijder": "/delete_conversation"}
-START_PAYLOADS = ("/greet", "/help")  # welcome + privacy note, then the topics as buttons
+START_PAYLOADS = ("/greet",)  # the welcome with the first buttons (topics, check, schemes, a person)
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096, counted in UTF-16 code units
 MAX_CALLBACK_DATA = 64  # bytes
 POLL_TIMEOUT = 10.0  # seconds a getUpdates call may wait for news
@@ -132,22 +122,24 @@ class ButtonPayloads:
 def render(message: dict, buttons: ButtonPayloads) -> list[tuple[str, InlineKeyboardMarkup | None]]:
     """One Rasa message as Telegram messages: (HTML text, keyboard) pairs. Every text from the bot or
     an expert is escaped, so it is never read as markup. `custom` payloads are for the web widget."""
+    said = texts()["telegram"]
     text = str(message.get("text") or "").strip()
     if message.get("image"):
-        text = f"{text}\n\n{IMAGE_LINE}{message['image']}".strip()
+        text = f"{text}\n\n{said['image']} {message['image']}".strip()
     expert = message.get("from") == "expert"
     titles = [b for b in message.get("buttons") or [] if b.get("title") and b.get("payload")]
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(b["title"], callback_data=buttons.data_for(str(b["payload"])))]
          for b in titles]) if titles else None
     if not text and keyboard:
-        text = BUTTONS_ONLY
-    limit = MAX_TEXT - (len(EXPERT_PREFIX) if expert else 0)
+        text = said["buttons_only"]
+    prefix = said["expert"]
+    limit = MAX_TEXT - (len(prefix) + 1 if expert else 0)
     parts = [html.escape(part, quote=False) for part in split_text(text, limit)]
     if not parts:
         return []
     if expert:
-        parts[0] = f"<b>{html.escape(EXPERT_PREFIX.strip())}</b> {parts[0]}"
+        parts[0] = f"<b>{html.escape(prefix)}</b> {parts[0]}"
     return [(part, keyboard if i == len(parts) - 1 else None) for i, part in enumerate(parts)]
 
 
@@ -235,7 +227,8 @@ class TelegramChannel:
         logging.getLogger("httpx").setLevel(logging.WARNING)
         await self.app.initialize()
         try:
-            await self.app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS.items()])
+            commands = texts()["telegram"]["commands"]
+            await self.app.bot.set_my_commands([BotCommand(c, d) for c, d in commands.items()])
         except TelegramError as error:  # the bot works without its menu
             logger.warning("Telegram: could not set the command menu (%s)", type(error).__name__)
         await self.app.start()
@@ -312,7 +305,7 @@ class TelegramChannel:
         await self._to_router(_chat_id(update), update.message.text.strip())
 
     async def _on_not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await context.bot.send_message(chat_id=_chat_id(update), text=NOT_TEXT)
+        await context.bot.send_message(chat_id=_chat_id(update), text=texts()["telegram"]["not_text"])
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -326,7 +319,7 @@ class TelegramChannel:
         chat = _chat_id(update)
         payload = self.buttons.payload_for(str(query.data or ""))
         if payload is None:
-            await context.bot.send_message(chat_id=chat, text=BUTTON_EXPIRED)
+            await context.bot.send_message(chat_id=chat, text=texts()["telegram"]["button_expired"])
             return
         await self._to_router(chat, payload)
 
@@ -341,7 +334,7 @@ class TelegramChannel:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is not None:
             try:
-                await context.bot.send_message(chat_id=chat.id, text=SOMETHING_WENT_WRONG)
+                await context.bot.send_message(chat_id=chat.id, text=texts()["something_went_wrong"])
             except TelegramError:
                 pass
 

@@ -15,6 +15,7 @@ import re
 from aiohttp import web
 
 from actions.municipalities import KEY_IN_REQUEST, Theme, contrast_ratio, load_all, mix
+from bot.gateway.texts import texts
 
 PREFIX = "/widget/theme/"
 _FILE = re.compile(rf"({KEY_IN_REQUEST})\.css")
@@ -77,7 +78,7 @@ async def theme_css(request: web.Request) -> web.Response:
     match = _FILE.fullmatch(request.path[len(PREFIX):])
     municipality = load_all().get(match.group(1)) if match else None
     if municipality is None:
-        raise web.HTTPNotFound(text="Deze gemeente kennen we niet.")
+        raise web.HTTPNotFound(text=texts()["theme_not_found"])
     return web.Response(
         text=stylesheet(municipality.key, municipality.theme),
         content_type="text/css",

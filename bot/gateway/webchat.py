@@ -20,6 +20,7 @@ import socketio
 
 from actions.municipalities import KEY_IN_REQUEST
 from bot.gateway.router import Router
+from bot.gateway.texts import texts
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ class WebChat:
             await self.router.from_user(self.name, session_id, message, metadata=message_metadata(data))
         except Exception:  # noqa: BLE001 - the parent gets a reply, never a stack trace
             log.exception("webchat: message could not be handled")
-            await self.deliver(session_id, [{"text": "Er ging iets mis. Probeer het nog een keer."}])
+            await self.deliver(session_id, [{"text": texts()["something_went_wrong"]}])
 
     async def on_erase_session(self, sid: str, data: Any = None) -> None:
         session_id = await self._session_of(sid, data)

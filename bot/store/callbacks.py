@@ -184,10 +184,11 @@ def create_draft(session: Session, *, conversation_id: str, municipality: str, p
 
 
 def book_draft(session: Session, draft_id: str, *, slot_date: date, window_start: time, window_end: time,
-               capacity: int) -> Callback | None:
+               capacity: int, municipality: str | None = None) -> Callback | None:
     """Book the draft into a window; None when it is full (the draft stays for another window).
 
     The callback gets the draft's id. DraftNotFound when there is no such draft (anymore).
+    `municipality`: the team that calls back, when it became known (or changed) after the number.
     """
     _check_window(window_start, window_end)
     # Locked: a double submission waits here and then finds the draft gone.
@@ -196,6 +197,8 @@ def book_draft(session: Session, draft_id: str, *, slot_date: date, window_start
     ).scalar_one_or_none()
     if draft is None:
         raise DraftNotFound("no callback draft with this id")
+    if municipality:
+        draft.municipality = municipality
     if not _take_place(session, draft.municipality, slot_date, window_start, capacity):
         return None
     callback = _add_callback(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -10,6 +11,7 @@ from bot.gateway.app import Settings
 from bot.launcher import free_port
 from tests.assistant import TOKEN
 from tests.browser.pages import CHROMIUM, Gateway, playwright_api
+from tests.browser.scripted_rasa import ScriptedRasa
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +24,30 @@ def gateway(assistant) -> Iterator[Gateway]:
         server.start()
         yield server
         server.stop()
+
+
+@dataclass
+class Scripted:
+    """A gateway in front of the scripted Rasa: the same widget, answers that never change."""
+
+    gateway: Gateway
+    rasa: ScriptedRasa
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+
+@pytest.fixture(scope="module")
+def scripted(gateway) -> Iterator[Scripted]:
+    # Beside the real gateway, on the same store (DATABASE_URL is set while `gateway` lives).
+    rasa = ScriptedRasa(free_port())
+    rasa.start()
+    server = Gateway(Settings(port=free_port(), rasa_url=rasa.url, rasa_token=TOKEN, secret="scripted"))
+    server.start()
+    yield Scripted(server, rasa)
+    server.stop()
+    rasa.stop()
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiohttp import web
@@ -18,6 +20,12 @@ if not CHROMIUM.exists():
 
 ANSWER_TIMEOUT = 60_000  # ms; the first answers of a fresh Rasa can be slow on a busy machine
 SESSION_KEY = "scheidingspunt.session"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+# The two sizes the widget is checked at: a laptop, and a phone (390 x 844 CSS pixels, e.g. an iPhone 13).
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2}
 
 
 class Gateway:
@@ -71,20 +79,72 @@ class Gateway:
         self._thread.join(15)
 
 
-def open_chat(page):
+@contextmanager
+def widget_page(browser, url: str, device: dict) -> Iterator:
+    """The page at `url` in its own context with the size of `device` (DESKTOP or PHONE); fails when the
+    page opened a dialog (a script ran)."""
+    context = browser.new_context(locale="nl-NL", **device)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        page.goto(url)
+        yield page
+    finally:
+        context.close()
+    assert dialogs == [], f"the page opened a dialog (script ran?): {dialogs}"
+
+
+def open_chat(page, *, greeting: bool = True):
+    """Open the panel as a parent does. A new conversation starts with the assistant's greeting; with
+    `greeting` (the default) this waits for it, so a test's own questions count from after it."""
     page.get_by_role("button", name="Chat met ons").click()
     chat = page.get_by_role("dialog")
     playwright_api.expect(chat).to_be_visible()
+    if greeting:
+        playwright_api.expect(page.locator(".sp-msg--bot").first).to_be_visible(timeout=ANSWER_TIMEOUT)
+        playwright_api.expect(page.locator(".sp-typing")).to_be_hidden(timeout=ANSWER_TIMEOUT)
     return chat
 
 
-def ask(page, text: str) -> None:
-    """Type as a parent does and wait for the assistant's next message."""
+def ask(page, text: str):
+    """Type as a parent does and wait for the assistant's next message; returns that message."""
     answers = page.locator(".sp-msg--bot")
     before = answers.count()
     page.get_by_label("Je bericht").fill(text)
     page.get_by_role("button", name="Verstuur").click()
     playwright_api.expect(answers).to_have_count(before + 1, timeout=ANSWER_TIMEOUT)
+    return answers.nth(before)
+
+
+MEASURE = """async () => {
+    // Measure what a parent sees once the panel's fade-in is over.
+    await Promise.all(document.getAnimations().map((animation) => animation.finished));
+    const box = (selector) => {
+        const element = document.querySelector(selector);
+        const rect = element.getBoundingClientRect();
+        return {top: rect.top, left: rect.left, width: rect.width, height: rect.height,
+                visible: rect.width > 0 && rect.height > 0 && getComputedStyle(element).display !== 'none'};
+    };
+    return {viewport: {width: innerWidth, height: innerHeight}, panel: box('.sp-panel'),
+            messages: box('.sp-messages'), replies: box('.sp-replies'), launcher: box('.sp-launcher')};
+}"""
+
+
+def layout(page) -> dict:
+    """The boxes (getBoundingClientRect) of the panel, the message list, the quick replies and the
+    launcher, the viewport's size, and `ratio`: the message list's share of the panel's height."""
+    boxes = page.evaluate(MEASURE)
+    boxes["ratio"] = boxes["messages"]["height"] / boxes["panel"]["height"]
+    return boxes
+
+
+def screenshot(page, name: str) -> Path:
+    """What the parent sees on the screen (not the whole page: the chat is fixed to the screen)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
 
 
 def session_id(page) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.pages import ANSWER_TIMEOUT, ask, open_chat, playwright_api
+from tests.browser.pages import ANSWER_TIMEOUT, PHONE, ask, open_chat, playwright_api, widget_page
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 if not AXE.exists():
@@ -81,6 +81,20 @@ def test_the_chat_after_an_answer_with_quick_replies(page):
     # New messages are announced to screen reader users without moving their focus.
     assert page.locator(".sp-messages").get_attribute("aria-live") == "polite"
     assert_accessible(page)
+
+
+def test_the_chat_on_a_phone_with_the_privacy_notice_folded_and_opened(browser, gateway):
+    with widget_page(browser, gateway.url + "/", PHONE) as page:
+        open_chat(page)
+        assert_accessible(page)  # full screen, the greeting and the whole privacy notice
+        ask(page, "hoe wordt kinderalimentatie berekend?")
+        toggle = page.locator(".sp-notice__toggle")
+        playwright_api.expect(toggle).to_have_text("Lees meer")
+        playwright_api.expect(toggle).to_have_attribute("aria-expanded", "false")
+        assert_accessible(page)  # the notice folded to one line
+        toggle.click()
+        playwright_api.expect(toggle).to_have_attribute("aria-expanded", "true")
+        assert_accessible(page)
 
 
 def test_the_neutral_page(page, gateway):

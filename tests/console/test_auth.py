@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from bot.console import accounts, auth
-from bot.console.app import WRONG_LOGIN
+from bot.console.texts import text
 from bot.store import records
 from bot.store.db import session_scope
 from bot.store.models import ConsoleSession, ExpertAccount, ExpertAvailability
@@ -116,7 +116,7 @@ def test_wrong_login_says_the_same_for_everyone(store, username, password):
         return response.status, await response.text(), session_cookie(client)
 
     status, html, cookie = serve(app, scenario)
-    assert status == 401 and WRONG_LOGIN in html and cookie is None
+    assert status == 401 and text("login.wrong") in html and cookie is None
     assert 'role="alert"' in html
 
 

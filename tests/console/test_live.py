@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.console import hub, live
-from bot.gateway.router import texts
+from bot.gateway.texts import texts
 from bot.store import records
 from bot.store.db import session_scope
 from bot.store.handoffs import HandoffView

@@ -148,14 +148,40 @@ def test_asking_for_a_person_out_of_hours_offers_a_callback(assistant):
     assert not any("custom" in m for m in reply)
 
 
+def test_on_a_municipality_site_the_hand_over_says_what_happens_and_asks_no_municipality(assistant):
+    me, site = sender(), {"gemeente": "dordrecht"}
+    reply = assistant.ask(me, "ik wil met een mens praten", site)
+    texts = [m.get("text") or "" for m in reply]
+    assert texts[0] == "Ik breng je in contact met een scheidingsdeskundige van de gemeente."
+    assert "Je zit op de website van Dordrecht" in texts[1]
+    assert {"title": "Ik woon in een andere gemeente", "payload": "/change_gemeente"} in reply[1]["buttons"]
+    assert "In welke gemeente" not in joined(reply) and "niemand beschikbaar" in joined(reply)
+    # One tap to another municipality: asked, with why, then confirmed and handed over to that team.
+    again = joined(assistant.ask(me, "/change_gemeente", site))
+    assert "In welke gemeente woon je? Elke gemeente heeft een eigen team" in again
+    chosen = joined(assistant.ask(me, "Zwolle", site))
+    assert "Dank je, je woont in Zwolle." in chosen and "Zwolle" in chosen.split("Dank je")[1]
+
+
+def test_without_a_site_the_hand_over_asks_the_municipality_and_says_why(assistant):
+    reply = joined(assistant.ask(sender(), "/request_human"))
+    assert reply.startswith("Ik breng je in contact met een scheidingsdeskundige van de gemeente.")
+    assert "In welke gemeente woon je? Elke gemeente heeft een eigen team" in reply
+
+
 # --- callback -----------------------------------------------------------------------------------
 
 def test_callback_booking_keeps_the_number_out_of_the_tracker(assistant):
     me = sender()
-    assert "telefoonnummer" in joined(assistant.ask(me, "bel me terug"))
+    start = joined(assistant.ask(me, "bel me terug"))
+    assert start.startswith("Ik regel dat een scheidingsdeskundige van de gemeente je terugbelt.")
+    assert "telefoonnummer" in start
     assert "06-12345678" in joined(assistant.ask(me, "abc"))
-    assert "gemeente" in joined(assistant.ask(me, "06 1234 5678"))
+    number = joined(assistant.ask(me, "06 1234 5678"))
+    assert number.startswith("Dank je, we bellen je op 06-****5678.")
+    assert "In welke gemeente woon je? Dan belt iemand van jouw gemeente je terug." in number
     moment = assistant.ask(me, "Twenterand")
+    assert joined(moment).startswith("Dank je, je woont in Twenterand.")
     assert "Wanneer" in joined(moment) and len(moment[-1]["buttons"]) >= 1
     confirmation = joined(assistant.ask(me, "zo snel mogelijk"))
     reference = re.search(r"referentie is ([A-Z0-9]{3}-\d{2})", confirmation).group(1)
@@ -166,6 +192,18 @@ def test_callback_booking_keeps_the_number_out_of_the_tracker(assistant):
     assert rows and "12345678" not in rows[0][0] and rows[0][1] == "06-****5678"
     cancelled = joined(assistant.ask(me, f"ik wil mijn terugbelafspraak {reference} annuleren"))
     assert "geannuleerd" in cancelled
+
+
+def test_on_a_municipality_site_the_callback_does_not_ask_the_municipality(assistant):
+    me, site = sender(), {"gemeente": "zwolle"}
+    start = joined(assistant.ask(me, "/request_callback", site))
+    assert "Je zit op de website van Zwolle" in start and "telefoonnummer" in start
+    number = joined(assistant.ask(me, "0612345678", site))
+    assert number.startswith("Dank je, we bellen je op 06-****5678.") and "Wanneer mogen we je bellen?" in number
+    assert "In welke gemeente" not in number
+    confirmation = joined(assistant.ask(me, "zo snel mogelijk", site))
+    reference = re.search(r"referentie is ([A-Z0-9]{3}-\d{2})", confirmation).group(1)
+    assert store_rows(assistant, "SELECT municipality FROM callbacks WHERE reference = ?", reference) == [("zwolle",)]
 
 
 def test_callback_gives_up_politely_after_three_bad_numbers(assistant):

@@ -9,6 +9,10 @@
  *
  * Vanilla JS, no build step. Message text is only ever set with textContent (never innerHTML):
  * everything a bot, expert or user types is untrusted.
+ *
+ * A new conversation starts with the assistant's greeting: opening the panel with no transcript sends
+ * the hidden payload "/greet" (like rasa-webchat's initPayload); it is never shown as the parent's words,
+ * and a reload or reconnect of the same conversation does not send it again.
  */
 (function () {
   "use strict";
@@ -22,7 +26,9 @@
   var MAX_LENGTH = 1000;
   var MAX_KEPT = 200; // messages kept for a reload
   var PREFIX = "scheidingspunt.";
-  var KEYS = { session: PREFIX + "session", transcript: PREFIX + "transcript", open: PREFIX + "open" };
+  var KEYS = { session: PREFIX + "session", transcript: PREFIX + "transcript", open: PREFIX + "open",
+    greeted: PREFIX + "greeted" };
+  var GREET_PAYLOAD = "/greet"; // answered by Rasa's utter_greet (with the first choices as buttons)
   // NL Design System button classes (the colours come from the theme's tokens).
   var PRIMARY = "utrecht-button utrecht-button--primary-action";
   var SECONDARY = "utrecht-button utrecht-button--secondary-action";
@@ -45,6 +51,7 @@
   var eraseWanted = null; // a "Nieuw gesprek" asked for while not connected
   var typingTimer = null;
   var lastEscape = 0;
+  var noticeFoldable = null; // the privacy notice folds to one line once the parent has written
   var ui = {};
 
   // ---- storage (sessionStorage: gone when the tab closes) -------------------------------------
@@ -155,10 +162,59 @@
       ui.replies.appendChild(button);
     });
     ui.replies.hidden = !ui.replies.firstChild;
+    ui.replies.scrollLeft = 0;
+    markReplyEdges();
+  }
+
+  /** The row of quick replies fades out at a side where more of them are (scroll to see them). */
+  function markReplyEdges() {
+    var row = ui.replies;
+    var hidden = row.scrollWidth - row.clientWidth;
+    row.classList.toggle("sp-replies--more-before", row.scrollLeft > 1);
+    row.classList.toggle("sp-replies--more-after", row.scrollLeft < hidden - 1);
   }
 
   function scrollDown() {
     ui.list.scrollTop = ui.list.scrollHeight;
+  }
+
+  /** After an answer: show the parent's question and the answer from its start. A long answer is read
+   *  from its first line (not from its end); a short one simply ends at the bottom. */
+  function scrollToAnswer() {
+    var items = ui.list.children;
+    var start = null;
+    for (var i = items.length - 1; i >= 0; i--) {
+      if (items[i].classList.contains("sp-msg--user")) {
+        start = items[i];
+        break;
+      }
+    }
+    start = start || items[0];
+    if (!start) {
+      return;
+    }
+    var offset = start.getBoundingClientRect().top - ui.list.getBoundingClientRect().top + ui.list.scrollTop;
+    var gap = parseFloat(getComputedStyle(ui.list).paddingTop) || 0;
+    ui.list.scrollTop = Math.min(ui.list.scrollHeight - ui.list.clientHeight, Math.max(0, offset - gap));
+  }
+
+  function setNoticeExpanded(expanded) {
+    ui.notice.classList.toggle("sp-notice--folded", !expanded);
+    ui.noticeToggle.setAttribute("aria-expanded", String(expanded));
+    ui.noticeToggle.textContent = expanded ? "Minder" : "Lees meer";
+  }
+
+  /** In full until the parent's first message, then one line with "Lees meer" to open it again. */
+  function updateNotice() {
+    var foldable = transcript.some(function (entry) {
+      return entry.who === "user";
+    });
+    if (foldable === noticeFoldable) {
+      return;
+    }
+    noticeFoldable = foldable;
+    ui.noticeToggle.hidden = !foldable;
+    setNoticeExpanded(!foldable);
   }
 
   function addEntry(entry) {
@@ -168,7 +224,12 @@
     }
     save(KEYS.transcript, transcript);
     renderMessage(entry);
-    scrollDown();
+    updateNotice();
+    if (entry.who === "user") {
+      scrollDown();
+    } else {
+      scrollToAnswer();
+    }
   }
 
   function renderTranscript() {
@@ -176,6 +237,7 @@
     transcript.forEach(renderMessage);
     var last = transcript[transcript.length - 1];
     renderQuickReplies(last && last.who !== "user" ? last.quick_replies : []);
+    updateNotice();
     scrollDown();
   }
 
@@ -257,8 +319,8 @@
     if (!entry.text && !entry.image && !entry.quick_replies.length) {
       return;
     }
+    renderQuickReplies(entry.quick_replies); // first: the row's height decides where the answer starts
     addEntry(entry);
-    renderQuickReplies(entry.quick_replies);
   }
 
   function flush() {
@@ -267,10 +329,27 @@
       eraseWanted = null;
     }
     while (confirmed && socket && socket.connected && outbox.length) {
+      var message = outbox.shift();
+      if (message === GREET_PAYLOAD) {
+        // Noted when it goes out: a reload while the greeting is on its way does not ask for a second one.
+        save(KEYS.greeted, true);
+      }
       // customData as in Rasa's socketio protocol: the site's municipality, for the anonymous figures.
-      socket.emit("user_uttered", { message: outbox.shift(), session_id: load(KEYS.session, null),
+      socket.emit("user_uttered", { message: message, session_id: load(KEYS.session, null),
                                     customData: { gemeente: gemeente } });
     }
+  }
+
+  /** A new conversation (nothing in the transcript, no greeting asked for yet): the assistant speaks
+   *  first. The payload goes out like a typed message, but the chat shows no bubble for it. */
+  function greetIfNew() {
+    if (transcript.length || load(KEYS.greeted, false) || outbox.indexOf(GREET_PAYLOAD) !== -1) {
+      return;
+    }
+    outbox.push(GREET_PAYLOAD);
+    setTyping(true);
+    connect();
+    flush();
   }
 
   /** Send `payload` to the assistant; the chat shows `shown` (a quick reply's title) as the user's words. */
@@ -305,6 +384,7 @@
     var sessionId = load(KEYS.session, null);
     transcript = [];
     save(KEYS.transcript, transcript);
+    save(KEYS.greeted, false);
     outbox = [];
     renderTranscript();
     setTyping(false);
@@ -312,6 +392,7 @@
       eraseWanted = sessionId;
       flush();
     }
+    greetIfNew(); // sent after the erase: the fresh conversation starts with the greeting and its choices
     ui.input.focus();
   }
 
@@ -319,13 +400,29 @@
     ui.counter.textContent = ui.input.value.length + "/" + MAX_LENGTH;
   }
 
+  /** The input grows with what is typed (up to its CSS max-height), and shrinks again after sending. */
+  function fitInput() {
+    ui.input.style.height = "";
+    var borders = ui.input.offsetHeight - ui.input.clientHeight;
+    if (ui.input.scrollHeight > ui.input.clientHeight) {
+      ui.input.style.height = ui.input.scrollHeight + borders + "px";
+    }
+  }
+
   function setOpen(open) {
     ui.panel.hidden = !open;
+    ui.root.classList.toggle("sp-widget--open", open); // on a phone the panel then fills the screen
     ui.launcher.setAttribute("aria-expanded", String(open));
     save(KEYS.open, open);
     if (open) {
       connect();
-      ui.input.focus();
+      greetIfNew();
+      scrollDown();
+      markReplyEdges(); // the row had no width while the panel was closed
+      // Into the chat. On a touch screen not into the input: its keyboard would cover the greeting's
+      // choices; the message list takes the focus there (a screen reader starts in the chat).
+      var touch = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
+      (touch ? ui.list : ui.input).focus({ preventScroll: true });
     }
   }
 
@@ -340,6 +437,7 @@
 
     // voorbeeld-theme: the base tokens apply to the widget only, never to the host page.
     var root = el("div", { class: "sp-widget voorbeeld-theme", "data-gemeente": gemeente });
+    ui.root = root;
     ui.launcher = el("button", { type: "button", class: "sp-launcher " + PRIMARY, "aria-expanded": "false",
       "aria-controls": "sp-panel" }, "Chat met ons");
 
@@ -362,8 +460,14 @@
     header.appendChild(exit);
     header.appendChild(close);
 
-    var notice = el("p", { class: "sp-notice utrecht-paragraph" },
-      "Je chat anoniem. Typ geen naam, BSN of adres. Druk 2 keer op Esc of kies ‘Snel weg’ om meteen weg te gaan.");
+    // In full before the parent's first message; then folded to one line, one click from the full text.
+    ui.notice = el("div", { class: "sp-notice" });
+    ui.notice.appendChild(el("p", { id: "sp-notice-text", class: "sp-notice__text utrecht-paragraph" },
+      "Je chat anoniem. Typ geen naam, BSN of adres. Druk 2 keer op Esc of kies ‘Snel weg’ om meteen weg te gaan."));
+    ui.noticeToggle = el("button", { type: "button", class: "sp-notice__toggle", "aria-expanded": "true",
+      "aria-controls": "sp-notice-text" }, "Minder");
+    ui.noticeToggle.hidden = true;
+    ui.notice.appendChild(ui.noticeToggle);
 
     ui.list = el("div", { class: "sp-messages", role: "log", "aria-live": "polite",
       "aria-label": "Berichten", tabindex: "0" });
@@ -374,17 +478,20 @@
     ui.status.hidden = true;
 
     var form = el("form", { class: "sp-form" });
-    form.appendChild(el("label", { for: "sp-input", class: "sp-label utrecht-form-label" }, "Je bericht"));
+    // The label and the counter share one line above the input.
+    var labelRow = el("div", { class: "sp-form__top" });
+    labelRow.appendChild(el("label", { for: "sp-input", class: "sp-label utrecht-form-label" }, "Je bericht"));
     ui.input = el("textarea", { id: "sp-input", class: "sp-input utrecht-textarea utrecht-textarea--html-textarea",
-      rows: "2", maxlength: String(MAX_LENGTH), "aria-describedby": "sp-counter" });
+      rows: "1", maxlength: String(MAX_LENGTH), "aria-describedby": "sp-counter" });
     ui.counter = el("span", { id: "sp-counter", class: "sp-counter utrecht-form-field-description" });
     var sendButton = el("button", { type: "submit", class: "sp-send " + PRIMARY + " utrecht-button--submit" },
       "Verstuur");
+    labelRow.appendChild(ui.counter);
     var row = el("div", { class: "sp-form__row" });
     row.appendChild(ui.input);
     row.appendChild(sendButton);
+    form.appendChild(labelRow);
     form.appendChild(row);
-    form.appendChild(ui.counter);
 
     var actions = el("div", { class: "sp-actions" });
     var human = el("button", { type: "button", class: "sp-secondary " + SECONDARY }, "Praat met een mens");
@@ -392,7 +499,7 @@
     actions.appendChild(human);
     actions.appendChild(fresh);
 
-    [header, notice, ui.status, ui.list, ui.replies, ui.typing, form, actions].forEach(function (part) {
+    [header, ui.notice, ui.status, ui.list, ui.replies, ui.typing, form, actions].forEach(function (part) {
       ui.panel.appendChild(part);
     });
     root.appendChild(ui.panel);
@@ -411,7 +518,26 @@
       send("/request_human", "Praat met een mens");
     });
     fresh.addEventListener("click", newConversation);
-    ui.input.addEventListener("input", updateCounter);
+    ui.noticeToggle.addEventListener("click", function () {
+      setNoticeExpanded(ui.noticeToggle.getAttribute("aria-expanded") !== "true");
+    });
+    // A mouse wheel scrolls the row of quick replies sideways (a trackpad and the keyboard already do).
+    ui.replies.addEventListener("wheel", function (event) {
+      if (Math.abs(event.deltaY) <= Math.abs(event.deltaX)) {
+        return;
+      }
+      var before = ui.replies.scrollLeft;
+      ui.replies.scrollLeft += event.deltaY;
+      if (ui.replies.scrollLeft !== before) {
+        event.preventDefault(); // at either end the wheel scrolls the page as usual
+      }
+    }, { passive: false });
+    ui.replies.addEventListener("scroll", markReplyEdges, { passive: true });
+    window.addEventListener("resize", markReplyEdges);
+    ui.input.addEventListener("input", function () {
+      updateCounter();
+      fitInput();
+    });
     ui.input.addEventListener("keydown", function (event) {
       // Enter sends, Shift+Enter makes a new line.
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -424,6 +550,7 @@
       var text = ui.input.value;
       ui.input.value = "";
       updateCounter();
+      fitInput();
       send(text);
     });
     document.addEventListener("keydown", function (event) {
