@@ -21,6 +21,9 @@ from actions.parsing import parse_children, parse_housing, parse_monthly_income
 from actions.texts import text
 from actions.yes_no import YES_NO_BUTTONS
 
+# What each kind of housing is said back as (parse_housing's values).
+HOUSING_NOTED = {"huur": "utter_schemes_housing_noted_huur", "koop": "utter_schemes_housing_noted_koop",
+                 "anders": "utter_schemes_housing_noted_anders"}
 FORM_SLOTS = ("schemes_single_parent", "schemes_children", "schemes_income", "schemes_housing",
               "schemes_savings")
 # Words that tell that money is short right now: then schuldhulp is always part of the answer.
@@ -44,6 +47,16 @@ def children_ages(value: str | None) -> tuple[int, ...]:
     if not value or value == "geen":
         return ()
     return tuple(int(age) for age in value.split(","))
+
+
+def say_children(dispatcher: CollectingDispatcher, ages: tuple[int, ...]) -> None:
+    if not ages:
+        dispatcher.utter_message(response="utter_schemes_no_children_noted")
+    elif len(ages) == 1:
+        dispatcher.utter_message(response="utter_schemes_one_child_noted", ages=ages[0])
+    else:
+        listed = text("schemes.ages_last", ages=", ".join(map(str, ages[:-1])), last=ages[-1])
+        dispatcher.utter_message(response="utter_schemes_children_noted", count=len(ages), ages=listed)
 
 
 class ActionStartSchemes(Action):
@@ -96,11 +109,14 @@ class ValidateSchemesForm(GemeenteValidation, common.FormValidation):
                                        tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         return self._yes_no("schemes_single_parent", value, dispatcher, tracker)
 
+    # Each answer that was parsed is said back before the next question, so a misreading shows at once.
     def validate_schemes_children(self, value: Any, dispatcher: CollectingDispatcher,
                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         slot_value, ask_again = children_value(str(value))
         if ask_again:
             dispatcher.utter_message(response=ask_again)
+        else:
+            say_children(dispatcher, children_ages(slot_value))
         return {"schemes_children": slot_value}
 
     def validate_schemes_income(self, value: Any, dispatcher: CollectingDispatcher,
@@ -108,6 +124,8 @@ class ValidateSchemesForm(GemeenteValidation, common.FormValidation):
         income = parse_monthly_income(str(value))
         if income is None:
             dispatcher.utter_message(response="utter_schemes_income_unclear")
+        else:
+            dispatcher.utter_message(response="utter_schemes_income_noted", income=euro(income))
         return {"schemes_income": income}
 
     def validate_schemes_housing(self, value: Any, dispatcher: CollectingDispatcher,
@@ -115,6 +133,8 @@ class ValidateSchemesForm(GemeenteValidation, common.FormValidation):
         housing = parse_housing(str(value))
         if housing is None:
             dispatcher.utter_message(response="utter_schemes_housing_unclear")
+        else:
+            dispatcher.utter_message(response=HOUSING_NOTED[housing])
         return {"schemes_housing": housing}
 
     def validate_schemes_savings(self, value: Any, dispatcher: CollectingDispatcher,

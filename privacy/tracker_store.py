@@ -37,9 +37,15 @@ def answer_key(message: UserUttered) -> str | None:
     return (selector.get("response") or {}).get("intent_response_key") or message.full_retrieval_intent_name
 
 
+def spoken(events: Iterable[Event]) -> list[UserUttered]:
+    """The parent's own messages: not the greeting a channel asks for when the chat opens."""
+    return [e for e in events if isinstance(e, UserUttered) and e.text != figures.OPENING_MESSAGE]
+
+
 def figure_events(events: Iterable[Event], first_message: bool) -> list[FigureEvent]:
-    """What new events count for the figures: the conversation's start and each question's topic."""
-    messages = [e for e in events if isinstance(e, UserUttered)]
+    """What new events count for the figures: the conversation's start (the parent's first message,
+    so opening the widget is not a conversation) and each question's topic."""
+    messages = spoken(events)
     found: list[FigureEvent] = []
     if first_message and messages:
         found.append((figures.CONVERSATION_STARTED, None, _when(messages[0])))
@@ -106,11 +112,11 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 return
 
             # Asked before the new rows are added (a query would flush them), and only when this save
-            # holds a message: is it the conversation's first?
-            seen_before = not any(isinstance(e, UserUttered) for e in events) or session.query(
-                self.SQLEvent.id).filter(
+            # holds a message of the parent: is it the conversation's first?
+            seen_before = not spoken(events) or session.query(self.SQLEvent.id).filter(
                 self.SQLEvent.sender_id == tracker.sender_id,
                 self.SQLEvent.type_name == UserUttered.type_name,
+                ~self.SQLEvent.data.contains(json.dumps({"text": figures.OPENING_MESSAGE})[1:-1]),
             ).first() is not None
             for event in events:
                 data = redact_data(event.as_dict())

@@ -169,12 +169,43 @@ def test_children_answer_needs_ages():
                                                tracker(), {}) == {"schemes_children": "4,7"}
 
 
-@pytest.mark.parametrize(("text", "expected"), [("1.800", 1800.0), ("€1800,-", 1800.0),
-                                                ("ongeveer 2000 euro", 2000.0), ("veel", None)])
-def test_income_answers(text, expected):
+@pytest.mark.parametrize(("answer", "said_back"), [
+    ("3 kinderen van 2, 5 en 11", "Dank je, ik reken met 3 kinderen van 2, 5 en 11 jaar."),
+    ("2 kinderen van 4 en 7", "Dank je, ik reken met 2 kinderen van 4 en 7 jaar."),
+    ("een dochter van 6", "Dank je, ik reken met 1 kind van 6 jaar."),
+    ("geen", "Dank je, er wonen geen kinderen bij je."),
+])
+def test_the_children_understood_are_said_back(answer, said_back):
+    dispatcher = CollectingDispatcher()
+    schemes.ValidateSchemesForm().validate_schemes_children(answer, dispatcher, tracker(answer), {})
+    assert texts(dispatcher) == said_back
+
+
+@pytest.mark.parametrize(("text", "expected", "said_back"), [
+    ("1.800", 1800.0, "Dank je, ik reken met € 1.800 netto per maand."),
+    ("€1800,-", 1800.0, "Dank je, ik reken met € 1.800 netto per maand."),
+    ("ongeveer 2000 euro", 2000.0, "Dank je, ik reken met € 2.000 netto per maand."),
+    ("veel", None, "Ik kan er geen bedrag per maand in vinden."),
+])
+def test_income_answers(text, expected, said_back):
     validator = schemes.ValidateSchemesForm()
-    assert validator.validate_schemes_income(text, CollectingDispatcher(), tracker(text), {}) == {
+    dispatcher = CollectingDispatcher()
+    assert validator.validate_schemes_income(text, dispatcher, tracker(text), {}) == {
         "schemes_income": expected}
+    assert texts(dispatcher).startswith(said_back)
+
+
+@pytest.mark.parametrize(("answer", "housing", "said_back"), [
+    ("huur", "huur", "Dank je, je woont in een huurhuis."),
+    ("koophuis", "koop", "Dank je, je woont in een koophuis."),
+    ("ik woon ergens anders in", "anders", "Dank je, je woont bij iemand in of ergens tijdelijk."),
+    ("weet ik niet", None, "Woon je in een huurhuis, in een koophuis, of anders? Kies een knop."),
+])
+def test_housing_answers_are_said_back(answer, housing, said_back):
+    dispatcher = CollectingDispatcher()
+    assert schemes.ValidateSchemesForm().validate_schemes_housing(answer, dispatcher, tracker(answer), {}) == {
+        "schemes_housing": housing}
+    assert texts(dispatcher) == said_back
 
 
 def test_municipality_answers():

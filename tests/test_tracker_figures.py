@@ -97,6 +97,21 @@ def test_the_start_is_the_first_message_stored_not_the_first_of_this_save(store)
     assert recorded() == [("conversation_started", None, None)]
 
 
+def test_opening_the_chat_is_no_conversation_until_the_parent_says_something(store):
+    # The widget (and Telegram's /start) asks for the greeting with "/greet": an opened chat, no question.
+    events = [said("/greet", "greet"), BotUttered("Hoi! Ik ben de digitale assistent.")]
+    save(store, "s5", events)
+    events += [said("/greet", "greet")]  # opened again (Telegram's /start twice)
+    save(store, "s5", events)
+    assert recorded() == []
+    events += [faq("moet ik een advocaat", "faq/scheiding_advocaat")]
+    save(store, "s5", events)
+    assert recorded() == [("conversation_started", None, None), ("question", None, "scheiding")]
+    events += [faq("en een mediator?", "faq/scheiding_advocaat")]
+    save(store, "s5", events)
+    assert recorded()[1:] == [("question", None, "scheiding")] * 2
+
+
 @pytest.mark.parametrize("gemeente, expected", [
     ("twenterand", "twenterand"), ("Gemeente Zwolle", "zwolle"), ("onbekend", None), ("Amsterdam", None),
     (None, None),

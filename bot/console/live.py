@@ -23,6 +23,7 @@ from bot.console.texts import labels, text
 from bot.gateway.router import MAX_MESSAGE_CHARS, Router
 from bot.store import handoffs
 from bot.store.db import session_scope
+from bot.store.figures import OPENING_MESSAGE
 from bot.store.handoffs import HandoffView
 from bot.store.models import LiveMessage, utcnow
 from privacy.redact import redact
@@ -93,7 +94,7 @@ def transcript(events: list[dict], live: list[LiveMessage]) -> list[Line]:
             payloads = {b.get("payload", ""): b.get("title", "") for b in buttons if isinstance(b, dict)}
             if said or buttons:
                 lines.append(Line("bot", said or "", at, tuple(payloads.values())))
-        elif kind == "user" and said:
+        elif kind == "user" and said and said != OPENING_MESSAGE:  # the expert sees the greeting it got
             if said.startswith("/"):  # a button: show what the parent saw on it
                 title = payloads.get(said) or channel_buttons.get(said) or said.lstrip("/")
                 said = text("live.pressed", title=title)

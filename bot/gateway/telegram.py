@@ -34,6 +34,7 @@ from telegram.ext import (
 )
 
 from bot.gateway.texts import texts
+from bot.store.figures import OPENING_MESSAGE
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ CHANNEL = "telegram"
 # What Telegram shows is in data/gateway_texts.yml (telegram:); the menu's descriptions too.
 # The payloads are Rasa intents the bot already knows.
 COMMAND_PAYLOADS = {"help": "/help", "mens": "/request_human", "verwijder": "/delete_conversation"}
-START_PAYLOADS = ("/greet",)  # the welcome with the first buttons (topics, check, schemes, a person)
+START_PAYLOADS = (OPENING_MESSAGE,)  # the welcome with the first buttons (topics, check, schemes, a person)
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096, counted in UTF-16 code units
 MAX_CALLBACK_DATA = 64  # bytes
 POLL_TIMEOUT = 10.0  # seconds a getUpdates call may wait for news

@@ -43,6 +43,10 @@ RETRIEVAL_INTENT = "faq"
 CONVERSATION_STARTED = "conversation_started"
 QUESTION = "question"
 HANDOFF_UNAVAILABLE = "handoff_unavailable"
+# What the widget and Telegram's /start send for the parent when a chat opens (Rasa answers with the
+# greeting): not the parent's words, so it neither starts a conversation in the figures nor shows in a
+# transcript.
+OPENING_MESSAGE = "/greet"
 MAX_DAYS = 366
 CSV_DELIMITER = ";"  # Dutch Excel reads ';' (the ',' is its decimal separator)
 CSV_HEADER = ("indicator", "sleutel", "periode", "aantal")

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -132,24 +130,6 @@ class Axe:
 
 
 # --- browser contexts ------------------------------------------------------------------------------
-
-
-@contextmanager
-def browser_page(browser, url: str, *, bypass_csp: bool = False) -> Iterator:
-    """A page in its own context (its own cookies); fails when a page opened a dialog (a script ran).
-
-    Console contexts bypass the CSP: it (rightly) blocks the axe-core script the tests inject.
-    """
-    context = browser.new_context(locale="nl-NL", bypass_csp=bypass_csp)
-    page = context.new_page()
-    dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    try:
-        page.goto(url)
-        yield page
-    finally:
-        context.close()
-    assert dialogs == [], f"the page opened a dialog (script ran?): {dialogs}"
 
 
 def screenshot(page, name: str) -> Path:

@@ -80,10 +80,10 @@ class Gateway:
 
 
 @contextmanager
-def widget_page(browser, url: str, device: dict) -> Iterator:
-    """The page at `url` in its own context with the size of `device` (DESKTOP or PHONE); fails when the
-    page opened a dialog (a script ran)."""
-    context = browser.new_context(locale="nl-NL", **device)
+def browser_page(browser, url: str, **context_options) -> Iterator:
+    """The page at `url` in its own context (its own cookies; `context_options` such as a device's size
+    from DESKTOP or PHONE); fails when the page opened a dialog (a script ran)."""
+    context = browser.new_context(locale="nl-NL", **context_options)
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -93,6 +93,11 @@ def widget_page(browser, url: str, device: dict) -> Iterator:
     finally:
         context.close()
     assert dialogs == [], f"the page opened a dialog (script ran?): {dialogs}"
+
+
+def widget_page(browser, url: str, device: dict):
+    """The widget's page at the size of `device` (DESKTOP or PHONE)."""
+    return browser_page(browser, url, **device)
 
 
 def open_chat(page, *, greeting: bool = True):

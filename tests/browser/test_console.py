@@ -28,7 +28,6 @@ from tests.browser.console_pages import (
     add_accounts,
     always_open_copy,
     ask_for_a_person,
-    browser_page,
     expect,
     figure_tables,
     go_to,
@@ -40,7 +39,7 @@ from tests.browser.console_pages import (
     set_available,
     team_available,
 )
-from tests.browser.pages import ANSWER_TIMEOUT, Gateway, ask, open_chat
+from tests.browser.pages import ANSWER_TIMEOUT, Gateway, ask, browser_page, open_chat
 
 FAQ = "hoe wordt kinderalimentatie berekend?"
 FAQ_TOPIC = "Kinderalimentatie"

@@ -472,6 +472,7 @@ def test_heartbeat_and_logout_end_the_stream(sqlite_store):
 def test_transcript_merges_rasa_and_the_live_chat_in_time_order():
     at = datetime(2030, 3, 4, 9, 0, 3, tzinfo=timezone.utc)
     events = [
+        {"event": "user", "text": "/greet", "timestamp": at.timestamp() - 3},  # the widget opened: not shown
         {"event": "bot", "text": "Kies een onderwerp", "timestamp": at.timestamp() - 2,
          "data": {"buttons": [{"title": "Omgang en gezag", "payload": "/topic{\"topic\": \"omgang\"}"}]}},
         {"event": "user", "text": '/topic{"topic": "omgang"}', "timestamp": at.timestamp() - 1},

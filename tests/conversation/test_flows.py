@@ -119,10 +119,14 @@ def test_schemes_check_for_a_single_parent_in_zwolle(assistant):
     assert "gemeente" in joined(assistant.ask(me, "welke regelingen passen bij mij?"))
     assert "Woon je alleen" in joined(assistant.ask(me, "Zwolle"))
     assert "kinderen" in joined(assistant.ask(me, "ja"))
-    assert "netto" in joined(assistant.ask(me, "2 kinderen van 4 en 7"))
+    # Each answer is said back as understood, then the next question.
+    reply = joined(assistant.ask(me, "2 kinderen van 4 en 7"))
+    assert reply.index("2 kinderen van 4 en 7 jaar") < reply.index("netto")
     assert "Ik kan er geen bedrag" in joined(assistant.ask(me, "veel te weinig"))
-    assert "Hoe woon je" in joined(assistant.ask(me, "€1400,-"))
-    assert "spaargeld" in joined(assistant.ask(me, "huur"))
+    reply = joined(assistant.ask(me, "€1400,-"))
+    assert reply.index("€ 1.400 netto per maand") < reply.index("Hoe woon je")
+    reply = joined(assistant.ask(me, "huur"))
+    assert reply.index("je woont in een huurhuis") < reply.index("spaargeld")
     result = joined(assistant.ask(me, "nee"))
     for expected in ("Op basis van je antwoorden", "Kinderbijslag", "Huurtoeslag", "Kindregeling", "indicatie"):
         assert expected in result, expected

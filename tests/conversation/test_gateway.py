@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.gateway.app import Settings, build_app
 from bot.launcher import free_port
 from tests.assistant import TOKEN
+from tests.responses import rendered
 
 
 @pytest.fixture
@@ -49,13 +50,16 @@ async def run_gateway(settings: Settings, scenario):
 def test_a_parent_chats_through_the_gateway(assistant, gateway_settings):
     async def scenario(app, session_id, say):
         greeting = await say("hallo")
-        asked = await say("ik wil met een mens praten")
-        return session_id, greeting, asked
+        acknowledged, asked = await say("ik wil met een mens praten", replies=2)
+        return session_id, greeting, acknowledged, asked
 
-    session_id, greeting, asked = asyncio.run(run_gateway(gateway_settings, scenario))
+    session_id, greeting, acknowledged, asked = asyncio.run(run_gateway(gateway_settings, scenario))
     assert "digitale assistent" in greeting[0]["text"]
-    assert "gemeente" in asked[0]["text"]
-    titles = [reply["title"] for reply in asked[0]["quick_replies"]]
+    # Without the widget's site (no customData here) the request is acknowledged, then the municipality
+    # is asked with the reason.
+    assert acknowledged["text"] == rendered({"response": "utter_handoff_acknowledge"})["text"]
+    assert "gemeente" in asked["text"]
+    titles = [reply["title"] for reply in asked["quick_replies"]]
     assert "Zwolle" in titles and "Zeg ik liever niet" in titles
 
 
