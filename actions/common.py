@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from rasa_sdk import FormValidationAction, Tracker
 
-from actions import municipalities
-from actions.yes_no import parse_yes_no
+from bot.domain import municipalities
+from bot.domain.yes_no import parse_yes_no
 from language.gemeenten import canonical, fold
 
 TIMEZONE = ZoneInfo("Europe/Amsterdam")

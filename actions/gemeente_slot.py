@@ -9,8 +9,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common, municipalities
-from actions.texts import button
+from actions import common
+from bot.domain import municipalities
+from bot.domain.texts import button
 
 # The question says why this form needs the municipality (domain.yml).
 QUESTIONS = {

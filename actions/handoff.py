@@ -15,11 +15,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common, municipalities
+from actions import common
 from actions.fallback import FALLBACK_INTENT
 from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
-from actions.opening_hours import describe_hours, describe_next_opening, is_open
-from actions.texts import button, text
+from bot.domain import municipalities
+from bot.domain.opening_hours import describe_hours, describe_next_opening, is_open
+from bot.domain.texts import button, text
 from bot.store import records
 from bot.store.db import session_scope
 

@@ -14,9 +14,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common, municipalities
-from actions.opening_hours import describe_hours
-from actions.texts import text
+from actions import common
+from bot.domain import municipalities
+from bot.domain.opening_hours import describe_hours
+from bot.domain.texts import text
 
 
 def named_municipality(tracker: Tracker) -> str | None:

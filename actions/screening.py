@@ -16,11 +16,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common, municipalities, store_access
-from actions.opening_hours import is_open
-from actions.screening_scoring import Outcome, compose_outcome, load_screening, score
-from actions.texts import button
-from actions.yes_no import YES_NO_BUTTONS
+from actions import common, store_access
+from bot.domain import municipalities
+from bot.domain.opening_hours import is_open
+from bot.domain.screening_scoring import Outcome, compose_outcome, load_screening, score
+from bot.domain.texts import button
+from bot.domain.yes_no import YES_NO_BUTTONS
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from string import Formatter
 import pytest
 import yaml
 
-from actions import texts as action_texts
 from bot.console import texts as console_texts
+from bot.domain import texts as action_texts
 from bot.gateway import texts as gateway_texts
 from tests import content_rules
 from tests.responses import RESPONSES as DOMAIN_RESPONSES
@@ -143,7 +143,7 @@ TEXT_FILES = {  # what is read from Python besides domain.yml's responses
     "data/gateway_texts.yml": gateway_texts.texts(),
     "data/console_texts.yml": console_texts.FILE.data,
 }
-CODE_DIRS = ("actions", "bot/gateway", "bot/console")
+CODE_DIRS = ("actions", "bot/domain", "bot/gateway", "bot/console")
 
 
 def _strings(node, where: str):
@@ -199,12 +199,12 @@ DUTCH_WORDS = frozenset(
 # Dutch that deliberately stays in Python, by file and the name it is assigned to (or the text itself),
 # with the reason. Regular expressions (re.compile's argument) are skipped: they read text, not say it.
 ALLOWED_DUTCH = {
-    ("actions/yes_no.py", "_UNSURE"): "phrases a typed yes or no is read with: what parents type, not copy",
-    ("actions/yes_no.py", "_FILLERS"): "words around a yes or no that the parser skips: input, not copy",
+    ("bot/domain/yes_no.py", "_UNSURE"): "phrases a typed yes or no is read with: what parents type, not copy",
+    ("bot/domain/yes_no.py", "_FILLERS"): "words around a yes or no that the parser skips: input, not copy",
     ("actions/common.py", "DECLINE_WORDS"): "phrases that mean 'rather not say' in an answer: input, not copy",
-    ("actions/screening_scoring.py", "OPENING"): "how data/screening.yml's outcome must begin: a check on "
+    ("bot/domain/screening_scoring.py", "OPENING"): "how data/screening.yml's outcome must begin: a check on "
                                                  "the data file, the text itself is in that file",
-    ("actions/screening_scoring.py", "speak to the parent with 'je', not 'u'"): "an English error for the "
+    ("bot/domain/screening_scoring.py", "speak to the parent with 'je', not 'u'"): "an English error for the "
                                                  "data file's author that names the Dutch word",
 }
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.screening_scoring import (
+from bot.domain.screening_scoring import (
     DEFAULT,
     LEVEL_WORDS,
     LEVELS,

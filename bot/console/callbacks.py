@@ -17,11 +17,11 @@ from itertools import groupby
 import phonenumbers
 from aiohttp import web
 
-from actions.opening_hours import clock, day_label
 from bot.console.auth import Account, require
 from bot.console.common import municipality_name, today
 from bot.console.render import error_page, render, wants_json
 from bot.console.texts import labels, text
+from bot.domain.opening_hours import clock, day_label
 from bot.store import callback_list, callbacks
 from bot.store.callback_list import CallbackItem, CallbackNotFound
 from bot.store.db import session_scope

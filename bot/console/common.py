@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from actions import content, municipalities
 from bot.console.texts import text
+from bot.domain import content, municipalities
 from bot.store.figures import SAFETY_TOPIC, TIMEZONE
 
 log = logging.getLogger(__name__)

@@ -16,12 +16,12 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from actions import municipalities
 from bot.console import auth
 from bot.console.accounts import ALL_MUNICIPALITIES
 from bot.console.common import municipality_names, today, topic_labels
 from bot.console.render import error_page, render
 from bot.console.texts import labels, text
+from bot.domain import municipalities
 from bot.store import figures
 from bot.store.db import session_scope
 from bot.store.figures import UNKNOWN, Figures, Period, Scope

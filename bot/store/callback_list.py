@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from actions.opening_hours import dutch_holidays
+from bot.domain.opening_hours import dutch_holidays
 from bot.store import callbacks
 from bot.store.models import Callback, PhoneView, utcnow
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from actions import content
+from bot.domain import content
 from bot.store.models import (
     SCREENING_LEVELS,
     Callback,

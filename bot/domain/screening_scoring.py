@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, Extra, StrictBool, StrictStr, conint, conlist, validator
 
-from actions import datafile
+from bot.domain import datafile
 
-DEFAULT = Path(__file__).resolve().parent.parent / "data" / "screening.yml"
+DEFAULT = Path(__file__).resolve().parents[2] / "data" / "screening.yml"
 SLOT_PREFIX = "screening_"
 MAX_WORDS = 15
 OPENING = "Op basis van je antwoorden"
