@@ -20,13 +20,13 @@ from bot.console.common import clock, municipality_name, topic_labels
 from bot.console.hub import handoff_view
 from bot.console.render import error_page, render, wants_json
 from bot.console.texts import labels, text
+from bot.domain.redact import redact
 from bot.gateway.router import MAX_MESSAGE_CHARS, Router
 from bot.store import handoffs
 from bot.store.db import session_scope
 from bot.store.figures import OPENING_MESSAGE
 from bot.store.handoffs import HandoffView
 from bot.store.models import LiveMessage, utcnow
-from privacy.redact import redact
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 import httpx
 from sqlalchemy import func, select
 
+from bot.domain.redact import redact
 from bot.gateway.channels import Channel
 from bot.gateway.rasa import AsyncRasa
 from bot.gateway.texts import button, texts
@@ -31,7 +32,6 @@ from bot.store.db import read_scope, session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
 from language import safety
 from language.normalize import REPLACEMENT, clean
-from privacy.redact import redact
 
 log = logging.getLogger(__name__)
 

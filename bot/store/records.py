@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.domain.redact import redact
 from bot.store.callbacks import release_place
 from bot.store.models import (
     CONVERSATION_TABLES,
@@ -27,7 +28,6 @@ from bot.store.models import (
     ScreeningOutcome,
     utcnow,
 )
-from privacy.redact import redact
 
 # Event kinds and topics are identifiers ('faq_answered', 'wonen'): a free text could carry personal data.
 _EVENT_KIND = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
