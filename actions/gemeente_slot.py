@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import common
 from bot.domain import municipalities
+from bot.domain.names import UNKNOWN_MUNICIPALITY
 from bot.domain.texts import button
 
 # The question says why this form needs the municipality (domain.yml).
@@ -81,7 +82,7 @@ class GemeenteValidation:
         if found is None:
             dispatcher.utter_message(response="utter_gemeente_unknown")
             return {"gemeente": None}
-        if found == common.UNKNOWN_MUNICIPALITY:
+        if found == UNKNOWN_MUNICIPALITY:
             dispatcher.utter_message(response="utter_gemeente_declined")
         elif municipalities.find(found) is None:
             default = municipalities.default_municipality()

@@ -19,6 +19,7 @@ from actions import common
 from actions.fallback import FALLBACK_INTENT
 from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
 from bot.domain import municipalities
+from bot.domain.names import EXPERT_LEVELS
 from bot.domain.opening_hours import describe_hours, describe_next_opening, is_open
 from bot.domain.texts import button, text
 from bot.store import records
@@ -47,7 +48,7 @@ def handoff_reason(tracker: Tracker) -> str:
     """Why the parent wants a person, in a few words for the expert's queue (never their text)."""
     if common.had_safety_signal(tracker):
         return text("handoff.reasons.safety")
-    if tracker.get_slot("screening_level") in ("deskundige", "urgent"):
+    if tracker.get_slot("screening_level") in EXPERT_LEVELS:
         return text("handoff.reasons.screening")
     intents = [(e.get("parse_data") or {}).get("intent", {}).get("name")
                for e in tracker.events if e.get("event") == "user"]

@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import common, store_access
 from bot.domain import municipalities
+from bot.domain.names import EXPERT_LEVELS
 from bot.domain.opening_hours import is_open
 from bot.domain.screening_scoring import Outcome, compose_outcome, load_screening, score
 from bot.domain.texts import button
@@ -26,7 +27,6 @@ from bot.domain.yes_no import YES_NO_BUTTONS
 log = logging.getLogger(__name__)
 
 ANSWER_YES, ANSWER_NO, ANSWER_UNKNOWN, ANSWER_SKIPPED = "ja", "nee", "onbekend", "overgeslagen"
-EXPERT_LEVELS = ("deskundige", "urgent")
 
 
 def slot_names() -> list[str]:
