@@ -319,7 +319,7 @@ def test_every_response_the_code_sends_exists_and_gets_all_its_values():
 def test_every_text_key_the_code_reads_exists_and_gets_all_its_values():
     """Literal keys of text()/labels()/button() and texts()["..."] are in their data file, and text()
     passes every {name} of its text."""
-    files = {"actions": action_texts.FILE, "bot/console": console_texts.FILE}
+    files = {"actions": action_texts.FILE, "bot/domain": action_texts.FILE, "bot/console": console_texts.FILE}
     problems = []
     for path in _code_files():
         folder = str(path.parent.relative_to(REPO))
@@ -330,7 +330,7 @@ def test_every_text_key_the_code_reads_exists_and_gets_all_its_values():
                     names = {field for _, field, _, _ in Formatter().parse(str(found)) if field}
                     if function == "text" and not splat and names - keywords:
                         problems.append(f"{path.name}: {key} without {sorted(names - keywords)}")
-                elif function == "button" and folder == "actions":
+                elif function == "button" and folder in ("actions", "bot/domain"):
                     action_texts.button(key)
                 elif function == "button" and folder == "bot/gateway":
                     gateway_texts.button(key)
