@@ -16,11 +16,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common, municipalities
+from actions import common
 from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
-from actions.moments import Slot, choose_slot, next_free_slots, parse_preference
-from actions.opening_hours import describe_hours
-from actions.phone import parse_callback_phone, re_ask_text
+from bot.domain import municipalities
+from bot.domain.moments import Slot, choose_slot, next_free_slots, parse_preference
+from bot.domain.opening_hours import describe_hours
+from bot.domain.phone import parse_callback_phone, re_ask_text
 from bot.store import callbacks, records
 from bot.store.db import session_scope
 

@@ -6,18 +6,14 @@ import copy
 from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rasa_sdk import FormValidationAction, Tracker
 
-from actions import municipalities
-from actions.yes_no import parse_yes_no
+from bot.domain import municipalities
+from bot.domain.names import SAFETY_INTENTS, SAFETY_SUICIDE, TIMEZONE, UNKNOWN_MUNICIPALITY
+from bot.domain.yes_no import parse_yes_no
 from language.gemeenten import canonical, fold
 
-TIMEZONE = ZoneInfo("Europe/Amsterdam")
-SAFETY_INTENTS = ("safety_violence", "safety_suicide")
-# What the gemeente slot holds when the user would rather not say, or has no file of ours.
-UNKNOWN_MUNICIPALITY = "onbekend"
 DECLINE_WORDS = ("zeg ik liever niet", "liever niet", "wil ik niet zeggen", "geen idee", "weet ik niet",
                  "maakt niet uit", "anoniem", "rather not")
 
@@ -98,7 +94,7 @@ def had_safety_signal(tracker: Tracker) -> bool:
 
 
 def suicide_signal(tracker: Tracker) -> bool:
-    return "safety_suicide" in safety_signals(tracker)
+    return SAFETY_SUICIDE in safety_signals(tracker)
 
 
 class FormValidation(FormValidationAction, ABC):

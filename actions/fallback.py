@@ -8,8 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import content
-from actions.texts import button
+from bot.domain import content
+from bot.domain.texts import button
 
 FALLBACK_INTENT = "nlu_fallback"
 # First a request to rephrase; after that, alternate between offering a human and asking for

@@ -9,7 +9,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import callback, content, schemes, screening
+from actions import callback, schemes, screening
+from bot.domain import content
 from bot.store import callbacks
 from bot.store.db import session_scope
 

@@ -9,8 +9,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common, municipalities
-from actions.texts import button
+from actions import common
+from bot.domain import municipalities
+from bot.domain.names import UNKNOWN_MUNICIPALITY
+from bot.domain.texts import button
 
 # The question says why this form needs the municipality (domain.yml).
 QUESTIONS = {
@@ -80,7 +82,7 @@ class GemeenteValidation:
         if found is None:
             dispatcher.utter_message(response="utter_gemeente_unknown")
             return {"gemeente": None}
-        if found == common.UNKNOWN_MUNICIPALITY:
+        if found == UNKNOWN_MUNICIPALITY:
             dispatcher.utter_message(response="utter_gemeente_declined")
         elif municipalities.find(found) is None:
             default = municipalities.default_municipality()

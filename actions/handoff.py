@@ -15,11 +15,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common, municipalities
+from actions import common
 from actions.fallback import FALLBACK_INTENT
 from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
-from actions.opening_hours import describe_hours, describe_next_opening, is_open
-from actions.texts import button, text
+from bot.domain import municipalities
+from bot.domain.names import EXPERT_LEVELS
+from bot.domain.opening_hours import describe_hours, describe_next_opening, is_open
+from bot.domain.texts import button, text
 from bot.store import records
 from bot.store.db import session_scope
 
@@ -46,7 +48,7 @@ def handoff_reason(tracker: Tracker) -> str:
     """Why the parent wants a person, in a few words for the expert's queue (never their text)."""
     if common.had_safety_signal(tracker):
         return text("handoff.reasons.safety")
-    if tracker.get_slot("screening_level") in ("deskundige", "urgent"):
+    if tracker.get_slot("screening_level") in EXPERT_LEVELS:
         return text("handoff.reasons.screening")
     intents = [(e.get("parse_data") or {}).get("intent", {}).get("name")
                for e in tracker.events if e.get("event") == "user"]

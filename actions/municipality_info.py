@@ -14,9 +14,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common, municipalities
-from actions.opening_hours import describe_hours
-from actions.texts import text
+from actions import common
+from bot.domain import municipalities
+from bot.domain.names import UNKNOWN_MUNICIPALITY
+from bot.domain.opening_hours import describe_hours
+from bot.domain.texts import text
 
 
 def named_municipality(tracker: Tracker) -> str | None:
@@ -28,7 +30,7 @@ def named_municipality(tracker: Tracker) -> str | None:
     if found:
         return found
     known = tracker.get_slot("gemeente")
-    return known if known and known != common.UNKNOWN_MUNICIPALITY else None
+    return known if known and known != UNKNOWN_MUNICIPALITY else None
 
 
 def contact_line(m: municipalities.Municipality) -> str:

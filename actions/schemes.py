@@ -1,6 +1,6 @@
 """The schemes check as a Rasa form: a few questions, then the schemes that probably fit.
 
-The eligibility rules are pure functions (actions/eligibility.py) on the yearly norms
+The eligibility rules are pure functions (bot/domain/eligibility.py) on the yearly norms
 (data/facts/) and the municipality's own schemes (data/municipalities/).
 """
 
@@ -14,12 +14,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common, eligibility, store_access
-from actions.facts import euro, load_facts
+from actions import common, store_access
 from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
-from actions.parsing import parse_children, parse_housing, parse_monthly_income
-from actions.texts import text
-from actions.yes_no import YES_NO_BUTTONS
+from bot.domain import eligibility
+from bot.domain.facts import euro, load_facts
+from bot.domain.parsing import parse_children, parse_housing, parse_monthly_income
+from bot.domain.texts import text
+from bot.domain.yes_no import YES_NO_BUTTONS
 
 # What each kind of housing is said back as (parse_housing's values).
 HOUSING_NOTED = {"huur": "utter_schemes_housing_noted_huur", "koop": "utter_schemes_housing_noted_koop",

@@ -16,16 +16,17 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common, municipalities, store_access
-from actions.opening_hours import is_open
-from actions.screening_scoring import Outcome, compose_outcome, load_screening, score
-from actions.texts import button
-from actions.yes_no import YES_NO_BUTTONS
+from actions import common, store_access
+from bot.domain import municipalities
+from bot.domain.names import EXPERT_LEVELS
+from bot.domain.opening_hours import is_open
+from bot.domain.screening_scoring import Outcome, compose_outcome, load_screening, score
+from bot.domain.texts import button
+from bot.domain.yes_no import YES_NO_BUTTONS
 
 log = logging.getLogger(__name__)
 
 ANSWER_YES, ANSWER_NO, ANSWER_UNKNOWN, ANSWER_SKIPPED = "ja", "nee", "onbekend", "overgeslagen"
-EXPERT_LEVELS = ("deskundige", "urgent")
 
 
 def slot_names() -> list[str]:

@@ -95,7 +95,7 @@ def in_every_state(client: RasaClient) -> dict[str, float]:
 
 
 def municipality_answers(client: RasaClient) -> float:
-    from actions import municipalities
+    from bot.domain import municipalities
 
     good = 0
     for item in heldout.municipality("test"):

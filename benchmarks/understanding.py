@@ -17,11 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.domain.names import SAFETY_INTENTS
 from tests import heldout
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "scheidingspunt.tar.gz"
-SAFETY = ("safety_violence", "safety_suicide")
+SAFETY = SAFETY_INTENTS
 WORRY = "share_worry"
 # What a parent sees for these intents: an honest "not my subject" rather than an answer.
 REFUSALS = ("out_of_scope",)

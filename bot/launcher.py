@@ -84,7 +84,7 @@ class RasaProcesses:
             **self.extra_env,
         }
         env.setdefault("SCHEIDINGSPUNT_FERNET_KEY", ensure_local_key(self.workdir / "fernet.key"))
-        subprocess.run([sys.executable, "-m", "actions.startup"], cwd=REPO, env=env, check=True,
+        subprocess.run([sys.executable, "-m", "bot.startup"], cwd=REPO, env=env, check=True,
                        stdout=self.log("startup").open("w"), stderr=subprocess.STDOUT)
         rasa_args = [
             str(BIN / "rasa"), "run", "--model", str(self.model), "--interface", "127.0.0.1",

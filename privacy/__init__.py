@@ -1,1 +1,2 @@
-"""Privacy by design: masking personal numbers and forgetting conversations on request."""
+"""Privacy by design: the SQL tracker store that keeps Rasa's trackers redacted (the masking itself is
+bot/domain/redact.py)."""

@@ -20,10 +20,10 @@ from rasa.shared.core.events import ActionExecuted, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from actions import municipalities
+from bot.domain import municipalities
+from bot.domain.redact import redact_data
 from bot.store import figures, records
 from bot.store.db import session_scope
-from privacy.redact import redact_data
 
 logger = logging.getLogger(__name__)
 

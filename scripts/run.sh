@@ -21,7 +21,7 @@ if [ -z "${SCHEIDINGSPUNT_FERNET_KEY:-}" ]; then
   export SCHEIDINGSPUNT_FERNET_KEY
 fi
 # Validates the municipality, facts and screening files and migrates the database; stops on errors.
-.venv/bin/python -m actions.startup
+.venv/bin/python -m bot.startup
 
 pids=()
 stop() {

@@ -8,10 +8,10 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import content
 from actions.fallback import ActionHandleFallback, fallbacks_in_a_row, response_for
 from actions.privacy import ActionDeleteConversation
 from actions.topics import ActionShowTopic, ActionShowTopics
+from bot.domain import content
 
 
 def user(intent: str, text: str = "...", entities: list | None = None) -> dict:

@@ -11,8 +11,8 @@ from string import Formatter
 import pytest
 import yaml
 
-from actions import texts as action_texts
 from bot.console import texts as console_texts
+from bot.domain import texts as action_texts
 from bot.gateway import texts as gateway_texts
 from tests import content_rules
 from tests.responses import RESPONSES as DOMAIN_RESPONSES
@@ -143,7 +143,7 @@ TEXT_FILES = {  # what is read from Python besides domain.yml's responses
     "data/gateway_texts.yml": gateway_texts.texts(),
     "data/console_texts.yml": console_texts.FILE.data,
 }
-CODE_DIRS = ("actions", "bot/gateway", "bot/console")
+CODE_DIRS = ("actions", "bot/domain", "bot/gateway", "bot/console")
 
 
 def _strings(node, where: str):
@@ -199,12 +199,12 @@ DUTCH_WORDS = frozenset(
 # Dutch that deliberately stays in Python, by file and the name it is assigned to (or the text itself),
 # with the reason. Regular expressions (re.compile's argument) are skipped: they read text, not say it.
 ALLOWED_DUTCH = {
-    ("actions/yes_no.py", "_UNSURE"): "phrases a typed yes or no is read with: what parents type, not copy",
-    ("actions/yes_no.py", "_FILLERS"): "words around a yes or no that the parser skips: input, not copy",
+    ("bot/domain/yes_no.py", "_UNSURE"): "phrases a typed yes or no is read with: what parents type, not copy",
+    ("bot/domain/yes_no.py", "_FILLERS"): "words around a yes or no that the parser skips: input, not copy",
     ("actions/common.py", "DECLINE_WORDS"): "phrases that mean 'rather not say' in an answer: input, not copy",
-    ("actions/screening_scoring.py", "OPENING"): "how data/screening.yml's outcome must begin: a check on "
+    ("bot/domain/screening_scoring.py", "OPENING"): "how data/screening.yml's outcome must begin: a check on "
                                                  "the data file, the text itself is in that file",
-    ("actions/screening_scoring.py", "speak to the parent with 'je', not 'u'"): "an English error for the "
+    ("bot/domain/screening_scoring.py", "speak to the parent with 'je', not 'u'"): "an English error for the "
                                                  "data file's author that names the Dutch word",
 }
 
@@ -319,7 +319,7 @@ def test_every_response_the_code_sends_exists_and_gets_all_its_values():
 def test_every_text_key_the_code_reads_exists_and_gets_all_its_values():
     """Literal keys of text()/labels()/button() and texts()["..."] are in their data file, and text()
     passes every {name} of its text."""
-    files = {"actions": action_texts.FILE, "bot/console": console_texts.FILE}
+    files = {"actions": action_texts.FILE, "bot/domain": action_texts.FILE, "bot/console": console_texts.FILE}
     problems = []
     for path in _code_files():
         folder = str(path.parent.relative_to(REPO))
@@ -330,7 +330,7 @@ def test_every_text_key_the_code_reads_exists_and_gets_all_its_values():
                     names = {field for _, field, _, _ in Formatter().parse(str(found)) if field}
                     if function == "text" and not splat and names - keywords:
                         problems.append(f"{path.name}: {key} without {sorted(names - keywords)}")
-                elif function == "button" and folder == "actions":
+                elif function == "button" and folder in ("actions", "bot/domain"):
                     action_texts.button(key)
                 elif function == "button" and folder == "bot/gateway":
                     gateway_texts.button(key)

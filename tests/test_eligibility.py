@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from actions.eligibility import Household, check
-from actions.facts import DEFAULT, FactsDataError, euro, load_facts
-from actions.municipalities import DATA_DIR, Municipality, default_municipality, find, load_all
+from bot.domain.eligibility import Household, check
+from bot.domain.facts import DEFAULT, FactsDataError, euro, load_facts
+from bot.domain.municipalities import DATA_DIR, Municipality, default_municipality, find, load_all
 
 FACTS = load_facts()
 # The norm of 1 July 2025 incl. vakantietoeslag: alleenstaande (ouder) 1369.06, gehuwden 1955.80. A month's

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.facts import euro, load_facts
-from actions.municipalities import load_all
+from bot.domain.facts import euro, load_facts
+from bot.domain.municipalities import load_all
 from tests import content_rules
 
 REPO = Path(__file__).resolve().parent.parent

@@ -6,9 +6,10 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
+from bot.domain.names import UNKNOWN_MUNICIPALITY as UNKNOWN
 from bot.store import figures, records
 from bot.store.db import session_scope
-from bot.store.figures import UNKNOWN, Period, Row
+from bot.store.figures import Period, Row
 from bot.store.models import (
     Callback,
     Event,

@@ -27,7 +27,7 @@ from actions import (
     schemes,
     screening,
 )
-from actions.screening_scoring import load_screening
+from bot.domain.screening_scoring import load_screening
 from bot.store import models, records
 from bot.store.db import migrate, session_scope
 from tests.responses import rendered, rendered_text

@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 
 import pytest
 
-from actions.moments import (
+from bot.domain.moments import (
     Slot,
     candidate_slots,
     choose_slot,
@@ -14,8 +14,8 @@ from actions.moments import (
     parse_preference,
     working_days,
 )
-from actions.opening_hours import dutch_holidays
-from actions.timewindows import Window, parse_window
+from bot.domain.opening_hours import dutch_holidays
+from bot.domain.timewindows import Window, parse_window
 
 AM, PM = parse_window("09:00-12:00"), parse_window("13:00-16:00")
 HOURS = {day: [AM, PM] for day in range(5)}  # Monday to Friday

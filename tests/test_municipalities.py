@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions import municipalities
-from actions.municipalities import (
+from bot.domain import municipalities
+from bot.domain.municipalities import (
     DATA_DIR,
     MunicipalityDataError,
     Window,
@@ -22,7 +22,7 @@ from actions.municipalities import (
     load_all,
     mix,
 )
-from actions.timewindows import WEEKDAYS
+from bot.domain.timewindows import WEEKDAYS
 
 
 def raw(key: str) -> dict:

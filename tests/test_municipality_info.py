@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from actions import municipalities
 from actions.municipality_info import ActionMunicipalityInfo, contact_line, scheme_names
 from actions.worry import ActionShareWorry
+from bot.domain import municipalities
 from tests.responses import rendered
 from tests.test_actions import run, user
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from actions.opening_hours import (
+from bot.domain.opening_hours import (
     day_label,
     describe_hours,
     describe_next_opening,
@@ -14,7 +14,7 @@ from actions.opening_hours import (
     is_open,
     next_opening,
 )
-from actions.timewindows import parse_window
+from bot.domain.timewindows import parse_window
 
 AM, PM = parse_window("09:00-12:00"), parse_window("13:00-16:00")
 HOURS = {day: [AM, PM] for day in range(5)}

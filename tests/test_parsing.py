@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.parsing import Children, parse_children, parse_housing, parse_monthly_income
+from bot.domain.parsing import Children, parse_children, parse_housing, parse_monthly_income
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.phone import mask, parse_callback_phone, re_ask_text
+from bot.domain.phone import mask, parse_callback_phone, re_ask_text
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from privacy.redact import redact, redact_data
+from bot.domain.redact import redact, redact_data
 from privacy.tracker_store import DELETE_ACTION, PrivateSQLTrackerStore
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.screening_scoring import (
+from bot.console import texts as console_texts
+from bot.domain.screening_scoring import (
     DEFAULT,
-    LEVEL_WORDS,
     LEVELS,
     Outcome,
     Screening,
@@ -112,9 +112,10 @@ def test_loading_is_cached(screening):
     assert load_screening(str(DEFAULT)) is screening
 
 
-def test_level_words_cover_every_level():
-    assert set(LEVEL_WORDS) == set(LEVELS)
-    assert all(word.strip() for word in LEVEL_WORDS.values())
+def test_the_console_has_words_for_every_level():
+    words = console_texts.labels("figures.labels.levels")
+    assert set(words) == set(LEVELS)
+    assert all(str(word).strip() for word in words.values())
 
 
 # --- scoring ---

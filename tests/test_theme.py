@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from actions.municipalities import Theme, contrast_ratio, load_all
+from bot.domain.municipalities import Theme, contrast_ratio, load_all
 from bot.gateway import theme
 from bot.gateway.app import STATIC, Settings, build_app, demo_page
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.yes_no import YES_NO_BUTTONS, parse_yes_no
+from bot.domain.yes_no import YES_NO_BUTTONS, parse_yes_no
 
 YES = [
     "ja", "Ja", "JA", "ja.", "Ja!", "  ja  ", "jaaa", "Jaaaa!!", "jazeker", "ja zeker", "ja hoor",

@@ -15,8 +15,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from actions import municipalities
 from bot.console.texts import text
+from bot.domain import municipalities
 from bot.store import records
 from bot.store.models import ACCOUNT_ROLES, ALL_MUNICIPALITIES, ConsoleSession, ExpertAccount
 

@@ -26,8 +26,9 @@ from sqlalchemy import delete, func, select
 from bot.console import accounts
 from bot.console.render import error_page
 from bot.console.texts import text
+from bot.domain.names import utcnow
 from bot.store.db import session_scope
-from bot.store.models import ConsoleSession, ExpertAccount, LoginAttempt, utcnow
+from bot.store.models import ConsoleSession, ExpertAccount, LoginAttempt
 
 log = logging.getLogger(__name__)
 

@@ -17,18 +17,20 @@ from itertools import groupby
 import phonenumbers
 from aiohttp import web
 
-from actions.opening_hours import clock, day_label
 from bot.console.auth import Account, require
 from bot.console.common import municipality_name, today
 from bot.console.render import error_page, render, wants_json
 from bot.console.texts import labels, text
+from bot.domain.names import CallbackStatus
+from bot.domain.opening_hours import clock, day_label
 from bot.store import callback_list, callbacks
 from bot.store.callback_list import CallbackItem, CallbackNotFound
 from bot.store.db import session_scope
 
 LIST_PATH = "/console/terugbellen"
 # The form sends Dutch values; the store's own values are accepted as well (the JSON API's callers).
-FORM_STATUSES = {"gedaan": "done", "geen_gehoor": "no_answer", "geannuleerd": "cancelled"}
+FORM_STATUSES = {"gedaan": CallbackStatus.DONE, "geen_gehoor": CallbackStatus.NO_ANSWER,
+                 "geannuleerd": CallbackStatus.CANCELLED}
 
 
 def status_label(status: str) -> str:
@@ -166,7 +168,7 @@ async def change_status(request: web.Request) -> web.StreamResponse:
     except CallbackNotFound:
         return error_page(request, 404, text("callbacks.not_found"))
     if item.status != status:  # cancelled stays cancelled; a closed callback cannot be cancelled
-        message = text("callbacks.final" if item.status == "cancelled" else "callbacks.closed")
+        message = text("callbacks.final" if item.status == CallbackStatus.CANCELLED else "callbacks.closed")
         if wants_json(request):
             return web.json_response({"error": message, "status": item.status,
                                       "label": status_label(item.status)}, status=409)

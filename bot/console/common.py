@@ -1,6 +1,6 @@
 """What several console pages share: the Dutch day and clock, and the names an expert reads.
 
-Times are stored in UTC; experts read them in Europe/Amsterdam (the store's figures use the same zone).
+Times are stored in UTC; experts read them in Europe/Amsterdam (bot/domain/names.py, as the figures do).
 Names come from the data files; a key without a file stays readable as the key itself.
 """
 
@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from actions import content, municipalities
 from bot.console.texts import text
-from bot.store.figures import SAFETY_TOPIC, TIMEZONE
+from bot.domain import content, municipalities
+from bot.domain.names import TIMEZONE
+from bot.store.figures import SAFETY_TOPIC
 
 log = logging.getLogger(__name__)
 

@@ -16,15 +16,16 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from actions import municipalities
 from bot.console import auth
 from bot.console.accounts import ALL_MUNICIPALITIES
 from bot.console.common import municipality_names, today, topic_labels
 from bot.console.render import error_page, render
 from bot.console.texts import labels, text
+from bot.domain import municipalities
+from bot.domain.names import UNKNOWN_MUNICIPALITY
 from bot.store import figures
 from bot.store.db import session_scope
-from bot.store.figures import UNKNOWN, Figures, Period, Scope
+from bot.store.figures import Figures, Period, Scope
 
 ALL = "alle"
 # Short month names on the date axis: like the weekdays in actions/, names rather than texts to review.
@@ -145,8 +146,8 @@ def charts(found: Figures, scope: Scope, names: dict[str, str]) -> list[Chart]:
         chart("week", weeks, "columns" if len(found.per_week) > 1 else "rows"),
     ]
     if scope is None or len(scope) > 1:
-        made.append(chart("gemeente", _labelled(found.per_municipality,
-                                                names | {UNKNOWN: text("figures.unknown_municipality")})))
+        unknown = {UNKNOWN_MUNICIPALITY: text("figures.unknown_municipality")}
+        made.append(chart("gemeente", _labelled(found.per_municipality, names | unknown)))
     made += [
         chart("onderwerp", _labelled(found.topics, topic_labels())),
         chart("overdracht", _labelled(found.handoffs, labels("figures.labels.handoffs")), summed=False),
@@ -173,7 +174,7 @@ def choices(account: auth.Account, names: dict[str, str]) -> list[tuple[str, str
     """(value, label) of the municipalities this account may choose."""
     if account.municipality == ALL_MUNICIPALITIES:
         return [(ALL, text("figures.all_municipalities")), *sorted(names.items(), key=lambda i: i[1]),
-                (UNKNOWN, text("figures.unknown_municipality"))]
+                (UNKNOWN_MUNICIPALITY, text("figures.unknown_municipality"))]
     return [(account.municipality, names.get(account.municipality, account.municipality))]
 
 

@@ -20,11 +20,11 @@ from aiohttp import web
 from bot.console.auth import COOKIE, Account, require, session_alive
 from bot.console.common import clock
 from bot.console.texts import labels
+from bot.domain.names import HandoffStatus, utcnow
 from bot.gateway.router import Router
 from bot.store import handoffs
 from bot.store.db import session_scope
 from bot.store.handoffs import HandoffView
-from bot.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +103,12 @@ class Hub:
         kept = [item for item in self._recent if item[1].conversation_id != conversation_id]
         self._recent = deque(kept, maxlen=self._recent.maxlen)
         last = mine[-1] if mine else None
-        if last is None or last.status not in ("waiting", "taken"):
+        if last is None or last.status not in (HandoffStatus.WAITING, HandoffStatus.TAKEN):
             return
         for subscriber in list(self.subscribers):
             if subscriber.account.may_see(last.municipality):
                 subscriber.put(("", "queue", {"type": "erased", "handoff_id": last.id}))
-            if last.status == "taken" and subscriber.account.username == last.taken_by:
+            if last.status == HandoffStatus.TAKEN and subscriber.account.username == last.taken_by:
                 subscriber.put(("", "ended", {"handoff_id": last.id, "reason": "erased"}))
 
     async def close(self, _app: web.Application | None = None) -> None:

@@ -20,13 +20,14 @@ from bot.console.common import clock, municipality_name, topic_labels
 from bot.console.hub import handoff_view
 from bot.console.render import error_page, render, wants_json
 from bot.console.texts import labels, text
+from bot.domain.names import HandoffStatus, utcnow
+from bot.domain.redact import redact
 from bot.gateway.router import MAX_MESSAGE_CHARS, Router
 from bot.store import handoffs
 from bot.store.db import session_scope
 from bot.store.figures import OPENING_MESSAGE
 from bot.store.handoffs import HandoffView
-from bot.store.models import LiveMessage, utcnow
-from privacy.redact import redact
+from bot.store.models import LiveMessage
 
 log = logging.getLogger(__name__)
 
@@ -152,12 +153,12 @@ async def take(request: web.Request) -> web.StreamResponse:
     handoff_id = request.match_info["handoff_id"]
     won, view = await asyncio.to_thread(_take, handoff_id, account)
     chat = f"{PREFIX}/gesprek/{handoff_id}"
-    if view is not None and view.status == "taken" and view.taken_by == account.username:
+    if view is not None and view.status == HandoffStatus.TAKEN and view.taken_by == account.username:
         if won and not await request.config_dict["router"].expert_took(view.conversation_id):
             await asyncio.to_thread(_close, handoff_id, account.username)  # the parent left meanwhile
             return await _queue_page(request, notice=text("live.not_waiting"), status=409)
         raise web.HTTPSeeOther(chat)  # also a second click of the one who won
-    if view is not None and view.status == "taken" and account.may_see(view.municipality):
+    if view is not None and view.status == HandoffStatus.TAKEN and account.may_see(view.municipality):
         return await _queue_page(request, notice=text("live.taken_by_colleague"), status=409)
     return await _queue_page(request, notice=text("live.not_waiting"), status=409)
 
@@ -178,7 +179,7 @@ def _live(conversation_id: str) -> list[LiveMessage]:
 async def _chat_page(request: web.Request, view: HandoffView, *, error: str | None = None,
                      status: int = 200, draft: str = "") -> web.Response:
     context = describe(view)
-    if view.status != "taken":
+    if view.status != HandoffStatus.TAKEN:
         ended = labels("live.ended")
         notice = ended.get(view.status, ended["other"])
         return render(request, "chat.html", status=status, nav="wachtrij", handoff=context, ended=notice,
@@ -214,7 +215,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     written = form.get("tekst")
     written = written.strip() if isinstance(written, str) else ""
     error = None
-    if view.status != "taken":
+    if view.status != HandoffStatus.TAKEN:
         error = text("live.not_sent")
     elif not written:
         error = text("live.empty")
@@ -238,7 +239,7 @@ async def _end(request: web.Request, how: str) -> web.StreamResponse:
     view = await _owned_view(request)
     if isinstance(view, web.Response):
         return view
-    if view.status == "taken":
+    if view.status == HandoffStatus.TAKEN:
         router: Router = request.config_dict["router"]
         if how == "teruggegeven":
             await router.hand_back(view.conversation_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actions.datafile import TextFile
+from bot.domain.datafile import TextFile
 
 FILE = TextFile(Path(__file__).resolve().parents[2] / "data" / "console_texts.yml")
 

@@ -18,11 +18,13 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime
 
 import httpx
 from sqlalchemy import func, select
 
+from bot.domain.names import ConversationMode, HandoffStatus, utcnow
+from bot.domain.redact import redact
 from bot.gateway.channels import Channel
 from bot.gateway.rasa import AsyncRasa
 from bot.gateway.texts import button, texts
@@ -31,22 +33,16 @@ from bot.store.db import read_scope, session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
 from language import safety
 from language.normalize import REPLACEMENT, clean
-from privacy.redact import redact
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
-BOT, HUMAN = "bot", "human"
 CHANGE_GEMEENTE = "/change_gemeente"  # the button under "Je zit op de website van ..." (domain.yml)
 # In HUMAN mode a safety signal is flagged to the expert at once; the parent gets the helplines from
 # the gateway when no expert has written within this many seconds.
 SAFETY_REPLY_SECONDS = 60.0
 # Listeners (the expert console) hear about every live event: (conversation id, event dict).
 Listener = Callable[[str, dict], Awaitable[None]]
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Router:
@@ -87,7 +83,8 @@ class Router:
         conversation_id = self.conversation_id(channel, address)
         with read_scope() as session:
             found = session.get(Conversation, conversation_id)
-        return found or Conversation(id=conversation_id, channel=channel, address=address, mode=BOT)
+        return found or Conversation(id=conversation_id, channel=channel, address=address,
+                                     mode=ConversationMode.BOT)
 
     @contextlib.asynccontextmanager
     async def _turn(self, key: str):
@@ -132,7 +129,7 @@ class Router:
         if not text.replace(REPLACEMENT, "").strip():
             await self._deliver(conversation, [{"text": texts()["no_text"], "buttons": [button("help")]}])
             return
-        if conversation.mode == HUMAN:
+        if conversation.mode == ConversationMode.HUMAN:
             await self._to_expert(conversation, text)
             return
         await self._to_bot(conversation, text, metadata)
@@ -225,7 +222,7 @@ class Router:
         with session_scope() as session:
             handoff_id = conversation.handoff_id
             request = session.get(HandoffRequest, handoff_id) if handoff_id else None
-            return request is not None and request.status == "waiting"
+            return request is not None and request.status == HandoffStatus.WAITING
 
     # --- the hand-over ----------------------------------------------------------------------------
 
@@ -242,7 +239,7 @@ class Router:
             if conversation is None:
                 conversation = Conversation(id=known.id, channel=known.channel, address=known.address)
                 session.add(conversation)
-            conversation.mode, conversation.handoff_id = HUMAN, handoff_id
+            conversation.mode, conversation.handoff_id = ConversationMode.HUMAN, handoff_id
             conversation.mode_since = conversation.updated_at = utcnow()
             request = session.get(HandoffRequest, handoff_id)
             if request is not None and request.channel is None:
@@ -250,7 +247,7 @@ class Router:
             created = request.created_at if request is not None else utcnow()
             return session.execute(
                 select(func.count()).select_from(HandoffRequest)
-                .where(HandoffRequest.status == "waiting", HandoffRequest.created_at <= created)
+                .where(HandoffRequest.status == HandoffStatus.WAITING, HandoffRequest.created_at <= created)
             ).scalar_one() or 1
 
     def _schedule_timeout(self, conversation_id: str, seconds: float) -> None:
@@ -265,7 +262,8 @@ class Router:
 
     async def _expire_later(self, conversation_id: str, seconds: float) -> None:
         await asyncio.sleep(seconds)
-        ended = await self._store(self._end_handoff, conversation_id, "waiting", "expired")
+        ended = await self._store(self._end_handoff, conversation_id, HandoffStatus.WAITING,
+                                  HandoffStatus.EXPIRED)
         self._timers.pop(conversation_id, None)
         if ended is None:
             return  # taken or ended meanwhile
@@ -277,15 +275,15 @@ class Router:
         await self._notify(conversation_id, {"type": "expired", "handoff_id": handoff_id})
 
     @staticmethod
-    def _end_handoff(conversation_id: str, from_status: str | None,
-                     to_status: str) -> tuple[Conversation, str | None] | None:
+    def _end_handoff(conversation_id: str, from_status: HandoffStatus | None,
+                     to_status: HandoffStatus) -> tuple[Conversation, str | None] | None:
         """Back to BOT mode; the hand-over request moves to `to_status` (only from `from_status`).
 
         Returns the conversation and the id of the hand-over that ended, or None if none did.
         """
         with session_scope() as session:
             conversation = session.get(Conversation, conversation_id)
-            if conversation is None or conversation.mode != HUMAN:
+            if conversation is None or conversation.mode != ConversationMode.HUMAN:
                 return None
             handoff_id = conversation.handoff_id
             # Locked (PostgreSQL), so an expert's take and a timeout cannot both win.
@@ -294,7 +292,7 @@ class Router:
                 if from_status and request.status != from_status:
                     return None
                 request.status, request.closed_at = to_status, utcnow()
-            conversation.mode, conversation.handoff_id = BOT, None
+            conversation.mode, conversation.handoff_id = ConversationMode.BOT, None
             conversation.mode_since = conversation.updated_at = utcnow()
             return conversation, handoff_id
 
@@ -302,7 +300,7 @@ class Router:
         """The parent goes back to the bot ("terug naar de bot")."""
         self._cancel_timeout(conversation_id)
         self._acknowledged.discard(conversation_id)
-        ended = await self._store(self._end_handoff, conversation_id, None, "cancelled")
+        ended = await self._store(self._end_handoff, conversation_id, None, HandoffStatus.CANCELLED)
         if ended is not None:
             conversation, handoff_id = ended
             await self._deliver(conversation, [{"text": texts()["left_queue"]}])
@@ -310,7 +308,8 @@ class Router:
 
     async def _leave_waiting(self, conversation_id: str) -> bool:
         """Back to the bot without a word, only if no expert has taken the conversation (atomic)."""
-        ended = await self._store(self._end_handoff, conversation_id, "waiting", "cancelled")
+        ended = await self._store(self._end_handoff, conversation_id, HandoffStatus.WAITING,
+                                  HandoffStatus.CANCELLED)
         if ended is None:
             return False
         self._cancel_timeout(conversation_id)
@@ -326,7 +325,7 @@ class Router:
         self._cancel_timeout(conversation_id)
         self._acknowledged.discard(conversation_id)
         conversation = await self._store(self._get, conversation_id)
-        if conversation is None or conversation.mode != HUMAN:
+        if conversation is None or conversation.mode != ConversationMode.HUMAN:
             return False
         await self._deliver(conversation, [{"text": texts()["expert_joined"], "from": "expert"}])
         await self._notify(conversation_id, {"type": "taken", "handoff_id": conversation.handoff_id})
@@ -335,7 +334,7 @@ class Router:
     async def from_expert(self, conversation_id: str, text: str) -> bool:
         """An expert's message to the parent; False when the conversation is no longer live."""
         conversation = await self._store(self._get, conversation_id)
-        if conversation is None or conversation.mode != HUMAN:
+        if conversation is None or conversation.mode != ConversationMode.HUMAN:
             return False
         stored = redact(clean(text))
         self._expert_wrote[conversation_id] = asyncio.get_running_loop().time()
@@ -349,7 +348,7 @@ class Router:
         """The expert ends the live chat (hand back or close): back to BOT mode, the request closed."""
         self._cancel_timeout(conversation_id)
         self._acknowledged.discard(conversation_id)
-        return await self._store(self._end_handoff, conversation_id, None, "closed")
+        return await self._store(self._end_handoff, conversation_id, None, HandoffStatus.CLOSED)
 
     async def hand_back(self, conversation_id: str) -> bool:
         """The expert hands the conversation back: the bot says so and takes over again."""
@@ -400,7 +399,8 @@ class Router:
             rows = session.execute(
                 select(Conversation.id, Conversation.mode_since)
                 .join(HandoffRequest, HandoffRequest.id == Conversation.handoff_id)
-                .where(Conversation.mode == HUMAN, HandoffRequest.status == "waiting")
+                .where(Conversation.mode == ConversationMode.HUMAN,
+                       HandoffRequest.status == HandoffStatus.WAITING)
             ).all()
             return [(row[0], row[1]) for row in rows]
 

@@ -14,7 +14,7 @@ import re
 
 from aiohttp import web
 
-from actions.municipalities import KEY_IN_REQUEST, Theme, contrast_ratio, load_all, mix
+from bot.domain.municipalities import KEY_IN_REQUEST, Theme, contrast_ratio, load_all, mix
 from bot.gateway.texts import texts
 
 PREFIX = "/widget/theme/"

@@ -18,7 +18,7 @@ from typing import Any
 
 import socketio
 
-from actions.municipalities import KEY_IN_REQUEST
+from bot.domain.municipalities import KEY_IN_REQUEST
 from bot.gateway.router import Router
 from bot.gateway.texts import texts
 

@@ -15,13 +15,14 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from actions.opening_hours import dutch_holidays
+from bot.domain.names import CallbackStatus, utcnow
+from bot.domain.opening_hours import dutch_holidays
 from bot.store import callbacks
-from bot.store.models import Callback, PhoneView, utcnow
+from bot.store.models import Callback, PhoneView
 
 DEFAULT_WORKING_DAYS = 5
 # Pending callbacks of earlier days stay in the list until someone closes them: nobody forgets a call.
-OPEN_STATUS = "pending"
+OPEN_STATUS = CallbackStatus.PENDING
 
 
 class CallbackNotFound(LookupError):

@@ -10,21 +10,22 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.domain.names import CALLBACK_CLOSED, CallbackStatus, utcnow
 from bot.store.crypto import decrypt_phone, encrypt_phone
-from bot.store.models import Callback, CallbackDraft, CallbackSlot, utcnow
+from bot.store.models import Callback, CallbackDraft, CallbackSlot
 
 # No 0/O, 1/I/L: a parent reads the reference aloud or types it over from a message.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 RETENTION_VARIABLE = "CALLBACK_RETENTION_DAYS"
 DEFAULT_RETENTION_DAYS = 14
-CLOSED_STATUSES = ("done", "no_answer", "cancelled")
+CLOSED_STATUSES = CALLBACK_CLOSED
 _REFERENCE_ATTEMPTS = 20
 # A draft lives for the minutes between the form's two questions; a day is plenty.
 DRAFT_MAX_AGE = timedelta(days=1)
@@ -148,7 +149,7 @@ def _check_window(window_start: time, window_end: time) -> None:
 def _add_callback(session: Session, **values) -> Callback:
     # Unique in the database as well; on SQLite we hold the write lock here, on PostgreSQL a clash
     # between two bookings at the same moment is one in millions and makes this booking fail cleanly.
-    callback = Callback(reference=_unused_reference(session), status="pending", **values)
+    callback = Callback(reference=_unused_reference(session), status=CallbackStatus.PENDING, **values)
     session.add(callback)
     session.flush()
     return callback
@@ -237,11 +238,11 @@ def _close(session: Session, callback: Callback, status: str) -> Callback | None
     """
     changed = session.execute(
         update(Callback)
-        .where(Callback.id == callback.id, Callback.status == "pending")
+        .where(Callback.id == callback.id, Callback.status == CallbackStatus.PENDING)
         .values(status=status, closed_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount
-    if changed and status == "cancelled":
+    if changed and status == CallbackStatus.CANCELLED:
         release_place(session, callback)
     return session.get(Callback, callback.id, populate_existing=True)
 
@@ -253,10 +254,10 @@ def cancel(session: Session, reference: str, conversation_id: str | None = None)
     reference (in this conversation): unknown, already cancelled, or already called.
     """
     callback = find(session, reference, conversation_id)
-    if callback is None or callback.status != "pending":
+    if callback is None or callback.status != CallbackStatus.PENDING:
         return None
-    closed = _close(session, callback, "cancelled")
-    return closed if closed is not None and closed.status == "cancelled" else None
+    closed = _close(session, callback, CallbackStatus.CANCELLED)
+    return closed if closed is not None and closed.status == CallbackStatus.CANCELLED else None
 
 
 def set_status(session: Session, callback_id: str, status: str) -> Callback | None:
@@ -266,9 +267,9 @@ def set_status(session: Session, callback_id: str, status: str) -> Callback | No
     callback = session.get(Callback, callback_id)
     if callback is None:
         return None
-    if callback.status == "pending":
+    if callback.status == CallbackStatus.PENDING:
         return _close(session, callback, status)
-    if {callback.status, status} == {"done", "no_answer"}:
+    if {callback.status, status} == {CallbackStatus.DONE, CallbackStatus.NO_ANSWER}:
         # The expert corrects an outcome; the place stays used either way.
         callback.status, callback.closed_at = status, utcnow()
         session.flush()
@@ -287,7 +288,7 @@ def purge_phone_numbers(session: Session, retention_days: int = DEFAULT_RETENTIO
     A callback still pending long after its day was forgotten by everyone: its number goes too.
     Drafts older than DRAFT_MAX_AGE (forms left halfway) are deleted and counted as well.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     cutoff = now - timedelta(days=retention_days)
     # The pending rule works on dates: a window on `slot_date` ends before the next day starts.
     stale_day = (cutoff - timedelta(days=1)).date()
@@ -297,7 +298,7 @@ def purge_phone_numbers(session: Session, retention_days: int = DEFAULT_RETENTIO
             Callback.phone_encrypted.isnot(None),
             or_(
                 and_(Callback.status.in_(CLOSED_STATUSES), Callback.closed_at < cutoff),
-                and_(Callback.status == "pending", Callback.slot_date < stale_day),
+                and_(Callback.status == CallbackStatus.PENDING, Callback.slot_date < stale_day),
             ),
         )
         .values(phone_encrypted=None, phone_erased_at=now)

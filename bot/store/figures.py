@@ -2,7 +2,7 @@
 
 Periods are local dates in Europe/Amsterdam, both ends included; rows are stored in UTC. Grouping by
 day happens in Python, so the same code runs on SQLite and PostgreSQL. A municipality filter is a
-collection of keys in which UNKNOWN ("onbekend") stands for rows without a municipality.
+collection of keys in which UNKNOWN_MUNICIPALITY ("onbekend") stands for rows without one.
 
 Hand-overs, callbacks and outcomes are counted by the period in which they were created (a cohort):
 "ended how" is their status now. Anonymous events (`events`) survive the deletion of a conversation
@@ -18,14 +18,20 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from actions import content
+from bot.domain import content
+from bot.domain.names import (
+    SAFETY_INTENTS,
+    TIMEZONE,
+    UNKNOWN_MUNICIPALITY,
+    CallbackStatus,
+    HandoffStatus,
+    ScreeningLevel,
+)
 from bot.store.models import (
-    SCREENING_LEVELS,
     Callback,
     Event,
     Feedback,
@@ -34,10 +40,7 @@ from bot.store.models import (
     ScreeningOutcome,
 )
 
-TIMEZONE = ZoneInfo("Europe/Amsterdam")
-UNKNOWN = "onbekend"
 SAFETY_TOPIC = "veiligheid"
-SAFETY_INTENTS = ("safety_violence", "safety_suicide")
 RETRIEVAL_INTENT = "faq"
 # Event kinds the tracker store records (privacy/tracker_store.py) and the actions record.
 CONVERSATION_STARTED = "conversation_started"
@@ -53,7 +56,7 @@ CSV_HEADER = ("indicator", "sleutel", "periode", "aantal")
 
 _TOPIC = re.compile(r"^[a-z]{2,40}$")
 
-Scope = Collection[str] | None  # municipality keys (UNKNOWN = none); None = every row
+Scope = Collection[str] | None  # municipality keys (UNKNOWN_MUNICIPALITY = none); None = every row
 
 
 def known_topics() -> tuple[str, ...]:
@@ -124,10 +127,10 @@ def _in_scope(column, scope: Scope):
     """A where-clause for the municipality filter."""
     if scope is None:
         return true()
-    keys = [key for key in scope if key != UNKNOWN]
+    keys = [key for key in scope if key != UNKNOWN_MUNICIPALITY]
     conditions = [column.in_(keys)] if keys else []
-    if UNKNOWN in scope:
-        conditions += [column.is_(None), column == UNKNOWN]
+    if UNKNOWN_MUNICIPALITY in scope:
+        conditions += [column.is_(None), column == UNKNOWN_MUNICIPALITY]
     return or_(*conditions) if conditions else false()
 
 
@@ -173,7 +176,7 @@ def conversations_per_municipality(session: Session, period: Period, scope: Scop
     counted = _count_by(session, Event.municipality, Event, period, scope, Event.kind == CONVERSATION_STARTED)
     result = Counter()
     for key, n in counted.items():
-        result[key or UNKNOWN] += n
+        result[key or UNKNOWN_MUNICIPALITY] += n
     return dict(sorted(result.items()))
 
 
@@ -189,8 +192,8 @@ def questions_per_topic(session: Session, period: Period, scope: Scope = None) -
 
 HANDOFF_KEYS = ("aangevraagd", "overgenomen", "afgesloten", "verlopen", "geannuleerd", "wacht_nog",
                 "niemand_vrij")
-_HANDOFF_STATUS = {"closed": "afgesloten", "expired": "verlopen", "cancelled": "geannuleerd",
-                   "waiting": "wacht_nog"}
+_HANDOFF_STATUS = {HandoffStatus.CLOSED: "afgesloten", HandoffStatus.EXPIRED: "verlopen",
+                   HandoffStatus.CANCELLED: "geannuleerd", HandoffStatus.WAITING: "wacht_nog"}
 
 
 def handoffs(session: Session, period: Period, scope: Scope = None) -> dict[str, int]:
@@ -211,8 +214,8 @@ def handoffs(session: Session, period: Period, scope: Scope = None) -> dict[str,
 
 
 CALLBACK_KEYS = ("geboekt", "gebeld", "geen_gehoor", "geannuleerd", "open")
-_CALLBACK_STATUS = {"done": "gebeld", "no_answer": "geen_gehoor", "cancelled": "geannuleerd",
-                    "pending": "open"}
+_CALLBACK_STATUS = {CallbackStatus.DONE: "gebeld", CallbackStatus.NO_ANSWER: "geen_gehoor",
+                    CallbackStatus.CANCELLED: "geannuleerd", CallbackStatus.PENDING: "open"}
 
 
 def callbacks(session: Session, period: Period, scope: Scope = None) -> dict[str, int]:
@@ -226,7 +229,7 @@ def callbacks(session: Session, period: Period, scope: Scope = None) -> dict[str
 
 def screening_levels(session: Session, period: Period, scope: Scope = None) -> dict[str, int]:
     counted = _count_by(session, ScreeningOutcome.level, ScreeningOutcome, period, scope)
-    return {level: counted.get(level, 0) for level in SCREENING_LEVELS}
+    return {level.value: counted.get(level, 0) for level in ScreeningLevel}
 
 
 def _list_counts(session: Session, column, model, period: Period, scope: Scope) -> tuple[Counter, int, int]:
@@ -274,7 +277,7 @@ class FeedbackScore:
 
 
 def feedback(session: Session, period: Period, scope: Scope = None) -> FeedbackScore:
-    """Thumbs up and down; feedback without a municipality counts as UNKNOWN."""
+    """Thumbs up and down; feedback without a municipality counts as UNKNOWN_MUNICIPALITY."""
     counted = _count_by(session, Feedback.helpful, Feedback, period, scope)
     return FeedbackScore(positive=counted.get(True, 0), negative=counted.get(False, 0))
 

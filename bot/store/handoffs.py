@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.store.models import ALL_MUNICIPALITIES, Conversation, HandoffRequest, LiveMessage, utcnow
+from bot.domain.names import ConversationMode, HandoffStatus, utcnow
+from bot.store.models import ALL_MUNICIPALITIES, Conversation, HandoffRequest, LiveMessage
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def queue(session: Session, municipality: str) -> list[HandoffView]:
     statement = (
         select(HandoffRequest, Conversation.channel)
         .join(Conversation, Conversation.handoff_id == HandoffRequest.id)
-        .where(HandoffRequest.status == "waiting", Conversation.mode == "human")
+        .where(HandoffRequest.status == HandoffStatus.WAITING, Conversation.mode == ConversationMode.HUMAN)
         .order_by(HandoffRequest.created_at, HandoffRequest.id)
     )
     rows = session.execute(_visible(statement, municipality))
@@ -75,9 +76,10 @@ def take(session: Session, handoff_id: str, username: str, *, municipality: str 
     `municipality` limits it to requests the account may see.
     """
     statement = _visible(
-        update(HandoffRequest).where(HandoffRequest.id == handoff_id, HandoffRequest.status == "waiting"),
+        update(HandoffRequest).where(HandoffRequest.id == handoff_id,
+                                     HandoffRequest.status == HandoffStatus.WAITING),
         municipality,
-    ).values(status="taken", taken_by=username, taken_at=now or utcnow())
+    ).values(status=HandoffStatus.TAKEN, taken_by=username, taken_at=now or utcnow())
     result = session.execute(statement.execution_options(synchronize_session=False))
     return result.rowcount == 1
 
@@ -96,7 +98,7 @@ def taken_by(session: Session, username: str) -> list[HandoffView]:
     rows = session.execute(
         select(HandoffRequest, Conversation.channel)
         .outerjoin(Conversation, Conversation.id == HandoffRequest.conversation_id)
-        .where(HandoffRequest.status == "taken", HandoffRequest.taken_by == username)
+        .where(HandoffRequest.status == HandoffStatus.TAKEN, HandoffRequest.taken_by == username)
         .order_by(HandoffRequest.taken_at, HandoffRequest.id)
     ).all()
     return [_view(request, channel) for request, channel in rows]
@@ -106,9 +108,9 @@ def close(session: Session, handoff_id: str, username: str, *, now: datetime | N
     """The expert who took it ends a chat; False when it was not theirs or no longer open."""
     result = session.execute(
         update(HandoffRequest)
-        .where(HandoffRequest.id == handoff_id, HandoffRequest.status == "taken",
+        .where(HandoffRequest.id == handoff_id, HandoffRequest.status == HandoffStatus.TAKEN,
                HandoffRequest.taken_by == username)
-        .values(status="closed", closed_at=now or utcnow())
+        .values(status=HandoffStatus.CLOSED, closed_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

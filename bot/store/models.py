@@ -28,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base
 from sqlalchemy.types import TypeDecorator
 
+from bot.domain.names import CallbackStatus, ConversationMode, HandoffStatus, ScreeningLevel, utcnow
+
 # Explicit constraint and index names, so that the hand-written migration and the models agree.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -39,16 +41,12 @@ NAMING_CONVENTION = {
 
 Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
-HANDOFF_STATUSES = ("waiting", "taken", "closed", "cancelled", "expired")
-CALLBACK_STATUSES = ("pending", "done", "no_answer", "cancelled")
-SCREENING_LEVELS = ("informatie", "advies", "deskundige", "urgent")
+HANDOFF_STATUSES = HandoffStatus.values()
+CALLBACK_STATUSES = CallbackStatus.values()
+SCREENING_LEVELS = ScreeningLevel.values()
 
 # Rasa sender ids are uuids for the web chat and numbers for Telegram; 255 leaves room for others.
 CONVERSATION_ID = 255
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def new_id() -> str:
@@ -106,7 +104,7 @@ class HandoffRequest(Base):
     reason = Column(String(64), nullable=True)
     screening_level = Column(String(16), nullable=True)
     screening_domains = Column(JSON, nullable=False, default=list)
-    status = Column(String(16), nullable=False, default="waiting", index=True)
+    status = Column(String(16), nullable=False, default=HandoffStatus.WAITING.value, index=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     taken_by = Column(String(64), nullable=True)  # the expert's account name, not a person's name
     taken_at = Column(UTCDateTime, nullable=True)
@@ -126,7 +124,7 @@ class Callback(Base):
     window_end = Column(Time, nullable=False)
     phone_encrypted = Column(Text, nullable=True)  # Fernet token; NULL once erased
     phone_masked = Column(String(32), nullable=False)
-    status = Column(String(16), nullable=False, default="pending", index=True)
+    status = Column(String(16), nullable=False, default=CallbackStatus.PENDING.value, index=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     closed_at = Column(UTCDateTime, nullable=True)
     phone_erased_at = Column(UTCDateTime, nullable=True)
@@ -218,7 +216,7 @@ class Event(Base):
 
 
 # Tables whose rows belong to one conversation (erase_conversation deletes from all of them).
-CONVERSATION_MODES = ("bot", "human")
+CONVERSATION_MODES = ConversationMode.values()
 LIVE_AUTHORS = ("user", "expert", "system")
 
 
@@ -239,7 +237,7 @@ class Conversation(Base):
     id = Column(String(CONVERSATION_ID), primary_key=True)
     channel = Column(String(16), nullable=False)
     address = Column(String(128), nullable=False)
-    mode = Column(String(8), nullable=False, default="bot")
+    mode = Column(String(8), nullable=False, default=ConversationMode.BOT.value)
     handoff_id = Column(String(32), nullable=True)
     mode_since = Column(UTCDateTime, nullable=False, default=utcnow)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)

@@ -13,10 +13,11 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.domain.names import CallbackStatus, HandoffStatus, ScreeningLevel, utcnow
+from bot.domain.redact import redact
 from bot.store.callbacks import release_place
 from bot.store.models import (
     CONVERSATION_TABLES,
-    SCREENING_LEVELS,
     Callback,
     Conversation,
     Event,
@@ -25,9 +26,7 @@ from bot.store.models import (
     HandoffRequest,
     SchemesOutcome,
     ScreeningOutcome,
-    utcnow,
 )
-from privacy.redact import redact
 
 # Event kinds and topics are identifiers ('faq_answered', 'wonen'): a free text could carry personal data.
 _EVENT_KIND = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -42,7 +41,7 @@ def request_handoff(
     request = HandoffRequest(
         conversation_id=conversation_id, channel=channel, municipality=municipality, topic=topic,
         reason=reason, screening_level=screening_level,
-        screening_domains=list(screening_domains or []), status="waiting",
+        screening_domains=list(screening_domains or []), status=HandoffStatus.WAITING,
     )
     session.add(request)
     session.flush()
@@ -80,8 +79,9 @@ def available_experts(session: Session, municipality: str) -> list[ExpertAvailab
 
 def record_screening(session: Session, *, conversation_id: str, municipality: str, level: str,
                      domains: Iterable[str]) -> ScreeningOutcome:
-    if level not in SCREENING_LEVELS:
-        raise ValueError(f"screening level must be one of {', '.join(SCREENING_LEVELS)}, not {level!r}")
+    levels = ScreeningLevel.values()
+    if level not in levels:
+        raise ValueError(f"screening level must be one of {', '.join(levels)}, not {level!r}")
     outcome = ScreeningOutcome(conversation_id=conversation_id, municipality=municipality, level=level,
                                domains=list(domains))
     session.add(outcome)
@@ -144,7 +144,8 @@ def erase_conversation(session: Session, conversation_id: str) -> int:
     Places held by its pending callbacks are given back first. Events hold no conversation id.
     """
     pending = session.execute(
-        select(Callback).where(Callback.conversation_id == conversation_id, Callback.status == "pending")
+        select(Callback)
+        .where(Callback.conversation_id == conversation_id, Callback.status == CallbackStatus.PENDING)
         .with_for_update()
     ).scalars().all()
     for callback in pending:

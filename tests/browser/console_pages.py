@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from actions import municipalities
-from actions.opening_hours import is_holiday
-from actions.timewindows import WEEKDAYS
 from bot.console import accounts
+from bot.domain import municipalities
+from bot.domain.opening_hours import is_holiday
+from bot.domain.timewindows import WEEKDAYS
 from bot.launcher import RasaProcesses
 from bot.store.db import session_scope
 from tests.browser.pages import ANSWER_TIMEOUT, Gateway, playwright_api

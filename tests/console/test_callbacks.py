@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from actions.phone import parse_callback_phone
 from bot.console.callbacks import display_number, today
+from bot.domain.phone import parse_callback_phone
 from bot.store import callbacks, crypto
 from bot.store.db import session_scope
 from bot.store.models import Callback, PhoneView

@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from actions.facts import Amount, Facts, euro
-from actions.municipalities import Municipality, Scheme
-from actions.texts import text
+from bot.domain.facts import Amount, Facts, euro
+from bot.domain.municipalities import Municipality, Scheme
+from bot.domain.texts import text
 
 Likelihood = Literal["waarschijnlijk", "misschien"]
 LIKELY: Likelihood = "waarschijnlijk"

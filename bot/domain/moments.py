@@ -28,8 +28,8 @@ from datetime import date, datetime, time, timedelta
 from difflib import get_close_matches
 from itertools import islice
 
-from actions.opening_hours import MONTHS, day_label, windows_on
-from actions.timewindows import WEEKDAYS, WeeklyHours, Window
+from bot.domain.opening_hours import MONTHS, day_label, windows_on
+from bot.domain.timewindows import WEEKDAYS, WeeklyHours, Window
 
 # A window of today that started at most this long ago is still offered: most of it is still ahead.
 GRACE = timedelta(minutes=30)

@@ -1,6 +1,6 @@
 """Checks run before the action server starts: data files valid, database migrated.
 
-`python -m actions.startup` exits with a clear message naming the file and field that is wrong,
+`python -m bot.startup` exits with a clear message naming the file and field that is wrong,
 so that a broken municipality file stops the start instead of surfacing in a conversation.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import sys
 
-from actions import texts
-from actions.facts import load_facts
-from actions.municipalities import MunicipalityDataError, load_all
-from actions.screening_scoring import load_screening
+from bot.domain import texts
+from bot.domain.facts import load_facts
+from bot.domain.municipalities import MunicipalityDataError, load_all
+from bot.domain.screening_scoring import load_screening
 from bot.store import callbacks
 from bot.store.db import database_url, migrate, session_scope
 

@@ -18,20 +18,14 @@ from typing import Any
 
 from pydantic import BaseModel, Extra, StrictBool, StrictStr, conint, conlist, validator
 
-from actions import datafile
+from bot.domain import datafile
+from bot.domain.names import EXPERT_LEVELS, ScreeningLevel
 
-DEFAULT = Path(__file__).resolve().parent.parent / "data" / "screening.yml"
+DEFAULT = Path(__file__).resolve().parents[2] / "data" / "screening.yml"
 SLOT_PREFIX = "screening_"
 MAX_WORDS = 15
 OPENING = "Op basis van je antwoorden"
-LEVELS = ("informatie", "advies", "deskundige", "urgent")
-# Words for the expert console (a screening level next to a waiting conversation).
-LEVEL_WORDS: dict[str, str] = {
-    "informatie": "Informatie (laag)",
-    "advies": "Advies (midden)",
-    "deskundige": "Deskundige nodig (hoog)",
-    "urgent": "Urgent: veiligheid",
-}
+LEVELS = ScreeningLevel.values()  # low to high; the console's words for them: data/console_texts.yml
 
 
 class ScreeningDataError(ValueError):
@@ -311,7 +305,7 @@ def score(answers: Mapping[str, bool | None], screening: Screening | None = None
     # Strongest first, so the outcome's next steps start with what matters most (sort is stable:
     # ties keep the question order).
     domains = sorted(domain_points, key=lambda d: (d != safety_domain, -domain_points[d]))
-    level = "urgent" if urgent else screening.level_for(points)
+    level = ScreeningLevel.URGENT.value if urgent else screening.level_for(points)
     return Outcome(level=level, domains=tuple(domains), points=points, unknown=tuple(unknown))
 
 
@@ -370,14 +364,14 @@ def compose_outcome(
     domains = _join(labels, "en") or texts["domains_fallback"]
 
     answered_any = len(outcome.unknown) < len(screening.questions)
-    if outcome.level == "informatie" and not outcome.domains and answered_any:
+    if outcome.level == ScreeningLevel.INFORMATIE and not outcome.domains and answered_any:
         sentences = [texts["opening.clear"]]
     else:
         sentences = [texts[f"opening.{outcome.level}"].format(domains=domains)]
-    if outcome.level != "urgent" and screening.safety_question.key in outcome.unknown:
+    if outcome.level != ScreeningLevel.URGENT and screening.safety_question.key in outcome.unknown:
         sentences.append(texts["safety_unknown"])
 
-    if outcome.level in ("deskundige", "urgent"):
+    if outcome.level in EXPERT_LEVELS:
         titles = [_in_sentence(title) for title in expert_titles if title.strip()]
         if titles:
             experts = _join([f"een {title}" for title in titles], "of")

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import time
 
-from actions.texts import text
+from bot.domain.texts import text
 
 # Dutch weekday names as they appear in the data files; index = datetime.weekday().
 WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")

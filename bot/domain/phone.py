@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-from actions.texts import text
+from bot.domain.texts import text
 
 REGION = "NL"
 COUNTRY_CODE = 31

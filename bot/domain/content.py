@@ -10,9 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from actions.texts import button
+from bot.domain.texts import button
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 @dataclass(frozen=True)

@@ -15,19 +15,19 @@ from typing import Literal
 
 from pydantic import BaseModel, confloat, conint, constr, validator
 
-from actions import datafile
+from bot.domain import datafile
 
 __all__ = [
     "DEFAULT", "Amount", "Facts", "FactsDataError", "Helpline", "NationalScheme", "euro", "load_facts",
 ]
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FACTS_DIR = REPO / "data" / "facts"
 Text = constr(strip_whitespace=True, min_length=1)
 Url = constr(strip_whitespace=True, regex=r"^https?://\S+$")
 Phone = constr(strip_whitespace=True, regex=r"^\d{3,4}-\d{4}$")  # service lines: 0800-8115
 HouseholdKind = Literal["alleenstaande", "alleenstaande_ouder", "gehuwden"]
-# The national schemes actions/eligibility.py can name; the file must describe each of them.
+# The national schemes bot/domain/eligibility.py can name; the file must describe each of them.
 NATIONAL_SCHEME_KEYS = (
     "kinderbijslag", "kindgebonden_budget", "alleenstaande_ouderkop", "huurtoeslag", "zorgtoeslag",
 )

@@ -15,8 +15,8 @@ from functools import cache
 
 import holidays
 
-from actions.texts import text
-from actions.timewindows import WEEKDAYS, WeeklyHours, Window
+from bot.domain.texts import text
+from bot.domain.timewindows import WEEKDAYS, WeeklyHours, Window
 
 MONTHS = (
     "januari", "februari", "maart", "april", "mei", "juni",

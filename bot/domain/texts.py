@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actions.datafile import TextFile
+from bot.domain.datafile import TextFile
 
-FILE = TextFile(Path(__file__).resolve().parent.parent / "data" / "action_texts.yml")
+FILE = TextFile(Path(__file__).resolve().parents[2] / "data" / "action_texts.yml")
 
 
 def text(key: str, **values: object) -> str:

@@ -18,8 +18,8 @@ from typing import Any, Literal
 import phonenumbers
 from pydantic import BaseModel, Field, conint, constr, root_validator, validator
 
-from actions import datafile
-from actions.timewindows import WEEKDAYS, WeeklyHours, Window, parse_window
+from bot.domain import datafile
+from bot.domain.timewindows import WEEKDAYS, WeeklyHours, Window, parse_window
 from language.gemeenten import canonical, fold
 
 __all__ = [
@@ -27,7 +27,7 @@ __all__ = [
     "Theme", "Window", "contrast_ratio", "default_municipality", "find", "is_verified", "load_all", "mix",
 ]
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # A deployment (or a test) can keep its own sociale kaart outside the repository.
 DATA_DIR = Path(os.environ.get("SCHEIDINGSPUNT_MUNICIPALITIES_DIR") or REPO / "data" / "municipalities")
 
