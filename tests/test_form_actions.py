@@ -118,11 +118,24 @@ def test_unclear_answer_is_asked_again_once_then_skipped():
 
 def test_safety_yes_ends_the_questions():
     validator = screening.ValidateScreeningForm()
-    safety = load_screening().safety_question
-    slot = f"screening_{safety.key}"
-    filled = asyncio.run(getattr(validator, f"validate_{slot}")("ja", CollectingDispatcher(), tracker("ja", "affirm"), {}))
-    assert filled[slot] == "ja"
-    assert all(value in ("ja", "overgeslagen", None) for value in filled.values())
+    names = load_screening().slot_names
+    slot = f"screening_{load_screening().safety_question.key}"
+    # Two questions answered already: they keep their answers; every other one is skipped, so the form
+    # has nothing left to ask and goes straight to the (urgent) outcome.
+    answered = {names[0]: "nee", names[1]: "ja"}
+    assert slot not in answered
+    filled = asyncio.run(getattr(validator, f"validate_{slot}")(
+        "ja", CollectingDispatcher(), tracker("ja", "affirm", slots=answered), {}))
+    unanswered = [name for name in names if name not in answered and name != slot]
+    assert unanswered, "the safety question is not the only one left: the skip must show"
+    assert filled == {slot: "ja", "form_retry": None, **{name: "overgeslagen" for name in unanswered}}
+
+
+def test_safety_no_asks_the_other_questions():
+    validator = screening.ValidateScreeningForm()
+    slot = f"screening_{load_screening().safety_question.key}"
+    filled = asyncio.run(getattr(validator, f"validate_{slot}")("nee", CollectingDispatcher(), tracker("nee", "deny"), {}))
+    assert filled == {slot: "nee", "form_retry": None}
 
 
 def _answers(value: str) -> dict:
