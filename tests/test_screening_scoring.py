@@ -11,7 +11,6 @@ import yaml
 
 from actions.screening_scoring import (
     DEFAULT,
-    LEVEL_WORDS,
     LEVELS,
     Outcome,
     Screening,
@@ -110,11 +109,6 @@ def test_every_step_names_a_link_a_number_or_a_scheme(screening):
 def test_loading_is_cached(screening):
     assert load_screening() is screening
     assert load_screening(str(DEFAULT)) is screening
-
-
-def test_level_words_cover_every_level():
-    assert set(LEVEL_WORDS) == set(LEVELS)
-    assert all(word.strip() for word in LEVEL_WORDS.values())
 
 
 # --- scoring ---
