@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -121,9 +122,25 @@ def test_topic_shows_its_questions():
     assert messages[0]["response"] == "utter_topic_questions"
     assert messages[0]["topic_label"] == "wonen"
     questions = [b["payload"] for b in messages[0]["buttons"]]
-    assert questions == list(content.topic("wonen").questions[:10])
+    # Every FAQ of the topic, by the first (clearest) wording in its file, in file order.
+    faqs = yaml.safe_load((content.DATA_DIR / "nlu" / "faq_wonen.yml").read_text(encoding="utf-8"))["nlu"]
+    first_wordings = [block["examples"].strip().splitlines()[0].strip()[2:].strip() for block in faqs]
+    assert len(first_wordings) <= 10  # all of them fit
+    assert questions == first_wordings
     assert all(q.endswith("?") for q in questions)
     assert result == [{"event": "slot", "timestamp": None, "name": "topic", "value": "wonen"}]
+
+
+def test_a_topic_with_more_than_ten_questions_shows_its_first_ten():
+    longest = max(content.topics(), key=lambda item: len(item.questions))
+    assert len(longest.questions) > 10, "no topic has more than ten questions: the cap is not tested"
+    messages, _ = run(ActionShowTopic(), [user("choose_topic", "...", [{"entity": "topic", "value": longest.key}])])
+    shown = [b["payload"] for b in messages[0]["buttons"]]
+    assert len(shown) == 10
+    order = list(longest.questions)
+    assert shown == [q for q in order if q in shown]  # in the topic's order
+    hidden = [q for q in order if q not in shown]
+    assert max(map(order.index, shown)) < min(map(order.index, hidden))  # the first ones, not any ten
 
 
 @pytest.mark.parametrize(
