@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.assistant import assistant  # noqa: F401  (the running assistant, one per session)
+# Fixtures shared by several test files, registered here (see tests/support/).
+from tests.support.assistant import assistant  # noqa: F401  (the running assistant, one per session)
+from tests.support.postgres import postgres  # noqa: F401  (a throw-away PostgreSQL server, one per session)
+from tests.support.store import sqlite_store  # noqa: F401  (the store on a fresh SQLite file)
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "scheidingspunt.tar.gz"
@@ -22,26 +25,7 @@ def repo() -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres():
-    from tests.postgres import running_postgres
-
-    with running_postgres() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
 def trained_model() -> Path:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run the suite with `make test`, which trains it first")
     return MODEL
-
-
-@pytest.fixture
-def sqlite_store(tmp_path, monkeypatch) -> str:
-    """The project's own store on a fresh SQLite file, as DATABASE_URL (what the code reads)."""
-    from bot.store.db import migrate
-
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    migrate(url)
-    return url

@@ -29,8 +29,8 @@ from actions import (
 )
 from actions.screening_scoring import load_screening
 from bot.store import models, records
-from bot.store.db import migrate, session_scope
-from tests.responses import rendered, rendered_text
+from bot.store.db import session_scope
+from tests.support.responses import rendered, rendered_text
 
 SENDER = "test-conversation"
 # Monday 23 November 2026, 10:15: the Twenterand team chats and calls back today.
@@ -38,13 +38,10 @@ MONDAY_MORNING = datetime(2026, 11, 23, 10, 15)
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
+def store(sqlite_store, monkeypatch):
     monkeypatch.setenv("SCHEIDINGSPUNT_FERNET_KEY", Fernet.generate_key().decode())
-    migrate(url)
     monkeypatch.setattr(common, "now", lambda: MONDAY_MORNING)
-    return url
+    return sqlite_store
 
 
 def tracker(text: str = "", intent: str = "inform", slots: dict | None = None, events: list | None = None,
