@@ -2,49 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import yaml
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.fallback import ActionHandleFallback, fallbacks_in_a_row, response_for
 from actions.privacy import ActionDeleteConversation
 from actions.topics import ActionShowTopic, ActionShowTopics
-
-
-def user(intent: str, text: str = "...", entities: list | None = None) -> dict:
-    return {
-        "event": "user",
-        "text": text,
-        "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": entities or []},
-    }
-
-
-def bot(text: str = "...") -> dict:
-    return {"event": "bot", "text": text}
-
-
-def tracker(events: list[dict], slots: dict | None = None) -> Tracker:
-    latest = next((e for e in reversed(events) if e["event"] == "user"), {"parse_data": {}})
-    return Tracker.from_dict({
-        "sender_id": "test",
-        "slots": slots or {},
-        "latest_message": {**latest.get("parse_data", {}), "text": latest.get("text")},
-        "events": events,
-        "paused": False,
-        "followup_action": None,
-        "active_loop": {},
-        "latest_action_name": "action_listen",
-    })
-
-
-def run(action, events, slots=None):
-    dispatcher = CollectingDispatcher()
-    result = asyncio.run(action.run(dispatcher, tracker(events, slots), {}))
-    return dispatcher.messages, result
+from tests.support.action_runner import bot, run, user
 
 
 def test_fallback_counts_only_the_latest_run_of_misunderstood_messages():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from actions import municipalities
 from actions.municipality_info import ActionMunicipalityInfo, contact_line, scheme_names
 from actions.worry import ActionShareWorry
-from tests.test_actions import run, user
+from tests.support.action_runner import run, user
 from tests.support.responses import rendered
 
 
