@@ -2,48 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
+import yaml
 
 from actions.fallback import ActionHandleFallback, fallbacks_in_a_row, response_for
 from actions.privacy import ActionDeleteConversation
 from actions.topics import ActionShowTopic, ActionShowTopics
 from bot.domain import content
-
-
-def user(intent: str, text: str = "...", entities: list | None = None) -> dict:
-    return {
-        "event": "user",
-        "text": text,
-        "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": entities or []},
-    }
-
-
-def bot(text: str = "...") -> dict:
-    return {"event": "bot", "text": text}
-
-
-def tracker(events: list[dict], slots: dict | None = None) -> Tracker:
-    latest = next((e for e in reversed(events) if e["event"] == "user"), {"parse_data": {}})
-    return Tracker.from_dict({
-        "sender_id": "test",
-        "slots": slots or {},
-        "latest_message": {**latest.get("parse_data", {}), "text": latest.get("text")},
-        "events": events,
-        "paused": False,
-        "followup_action": None,
-        "active_loop": {},
-        "latest_action_name": "action_listen",
-    })
-
-
-def run(action, events, slots=None):
-    dispatcher = CollectingDispatcher()
-    result = asyncio.run(action.run(dispatcher, tracker(events, slots), {}))
-    return dispatcher.messages, result
+from tests.support.action_runner import bot, run, user
 
 
 def test_fallback_counts_only_the_latest_run_of_misunderstood_messages():
@@ -121,9 +87,25 @@ def test_topic_shows_its_questions():
     assert messages[0]["response"] == "utter_topic_questions"
     assert messages[0]["topic_label"] == "wonen"
     questions = [b["payload"] for b in messages[0]["buttons"]]
-    assert questions == list(content.topic("wonen").questions[:10])
+    # Every FAQ of the topic, by the first (clearest) wording in its file, in file order.
+    faqs = yaml.safe_load((content.DATA_DIR / "nlu" / "faq_wonen.yml").read_text(encoding="utf-8"))["nlu"]
+    first_wordings = [block["examples"].strip().splitlines()[0].strip()[2:].strip() for block in faqs]
+    assert len(first_wordings) <= 10  # all of them fit
+    assert questions == first_wordings
     assert all(q.endswith("?") for q in questions)
     assert result == [{"event": "slot", "timestamp": None, "name": "topic", "value": "wonen"}]
+
+
+def test_a_topic_with_more_than_ten_questions_shows_its_first_ten():
+    longest = max(content.topics(), key=lambda item: len(item.questions))
+    assert len(longest.questions) > 10, "no topic has more than ten questions: the cap is not tested"
+    messages, _ = run(ActionShowTopic(), [user("choose_topic", "...", [{"entity": "topic", "value": longest.key}])])
+    shown = [b["payload"] for b in messages[0]["buttons"]]
+    assert len(shown) == 10
+    order = list(longest.questions)
+    assert shown == [q for q in order if q in shown]  # in the topic's order
+    hidden = [q for q in order if q not in shown]
+    assert max(map(order.index, shown)) < min(map(order.index, hidden))  # the first ones, not any ten
 
 
 @pytest.mark.parametrize(

@@ -79,8 +79,8 @@ def test_talks_to_the_web_chat_over_a_real_websocket(sqlite_store):
     import asyncio
 
     from benchmarks.sio_client import SocketIOClient
-    from tests.test_router import FakeRasa
-    from tests.test_webchat import serve
+    from tests.support.fakes import FakeRasa
+    from tests.support.webchat import serve
 
     async def scenario() -> tuple[list[str], list]:
         runner, url = await serve(FakeRasa(lambda sender, text: [{"text": f"1: {text}"}, {"text": f"2: {text}"}]))

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.store import callback_list, callbacks, crypto
 from bot.store.db import session_scope
 from bot.store.models import Callback, PhoneView
-from tests.store_fixtures import (
+from tests.support.store import (
     AFTERNOON,
     DATABASES,
     EVENING,

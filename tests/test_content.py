@@ -15,8 +15,8 @@ from bot.console import texts as console_texts
 from bot.domain import texts as action_texts
 from bot.gateway import texts as gateway_texts
 from tests import content_rules
-from tests.responses import RESPONSES as DOMAIN_RESPONSES
-from tests.responses import placeholders
+from tests.support.responses import RESPONSES as DOMAIN_RESPONSES
+from tests.support.responses import placeholders
 
 REPO = Path(__file__).resolve().parent.parent
 FAQ_FILES = sorted((REPO / "data" / "nlu").glob("faq_*.yml"))

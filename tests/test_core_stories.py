@@ -27,11 +27,37 @@ def test_there_are_at_least_40_test_stories():
     assert len(_stories()) >= 40
 
 
+def _what_happens_in(form: str, steps: list[dict]) -> set[str]:
+    """What a story's steps do with the active `form`, whatever the story is called:
+    "happy" the form asks its last question and closes itself;
+    "stop" the parent stops it (stop_form), it is deactivated and the assistant says so;
+    "safety" a safety signal during the form gets its safety answer, and the form goes on."""
+    found: set[str] = set()
+    active = False
+    for index, step in enumerate(steps):
+        after = steps[index + 1:]
+        if "active_loop" in step:
+            active = step["active_loop"] == form
+        elif not active:
+            continue
+        elif step == {"action": form} and after[:1] == [{"active_loop": None}]:
+            found.add("happy")
+        elif step.get("intent") == "stop_form" and after[:2] == [
+                {"action": "action_deactivate_loop"}, {"active_loop": None}] \
+                and {"action": "action_form_stopped"} in after:
+            found.add("stop")
+        elif str(step.get("intent", "")).startswith("safety_") and len(after) >= 3 \
+                and str(after[0].get("action", "")).startswith("utter_safety_") \
+                and after[1:3] == [{"action": form}, {"active_loop": form}]:
+            found.add("safety")
+    return found
+
+
 def test_every_form_has_a_happy_a_stop_and_a_safety_story():
-    names = " ".join(story["story"] for story in _stories())
-    for form in ("screening", "schemes", "callback", "handoff"):
-        for kind in ("happy", "stop", "safety"):
-            assert f"{form} {kind}" in names, f"no '{form} {kind}' test story"
+    for form in ("screening_form", "schemes_form", "callback_form", "handoff_form"):
+        found = set().union(*(_what_happens_in(form, story["steps"]) for story in _stories()))
+        assert found == {"happy", "stop", "safety"}, \
+            f"{form}: no test story for {sorted({'happy', 'stop', 'safety'} - found)}"
 
 
 def test_all_test_stories_pass(trained_model, tmp_path):

@@ -18,7 +18,7 @@ from bot.store.models import (
     SchemesOutcome,
     ScreeningOutcome,
 )
-from tests.store_fixtures import DATABASES, database_for
+from tests.support.store import DATABASES, database_for
 
 # Monday 4 to Sunday 10 March 2030 (ISO week 10); Amsterdam is UTC+1 then, so local midnight of
 # the 4th is 23:00 UTC on the 3rd, and the period ends at 23:00 UTC on the 10th.

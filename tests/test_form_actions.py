@@ -29,8 +29,8 @@ from actions import (
 )
 from bot.domain.screening_scoring import load_screening
 from bot.store import models, records
-from bot.store.db import migrate, session_scope
-from tests.responses import rendered, rendered_text
+from bot.store.db import session_scope
+from tests.support.responses import rendered, rendered_text
 
 SENDER = "test-conversation"
 # Monday 23 November 2026, 10:15: the Twenterand team chats and calls back today.
@@ -38,13 +38,10 @@ MONDAY_MORNING = datetime(2026, 11, 23, 10, 15)
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
+def store(sqlite_store, monkeypatch):
     monkeypatch.setenv("SCHEIDINGSPUNT_FERNET_KEY", Fernet.generate_key().decode())
-    migrate(url)
     monkeypatch.setattr(common, "now", lambda: MONDAY_MORNING)
-    return url
+    return sqlite_store
 
 
 def tracker(text: str = "", intent: str = "inform", slots: dict | None = None, events: list | None = None,
@@ -118,11 +115,24 @@ def test_unclear_answer_is_asked_again_once_then_skipped():
 
 def test_safety_yes_ends_the_questions():
     validator = screening.ValidateScreeningForm()
-    safety = load_screening().safety_question
-    slot = f"screening_{safety.key}"
-    filled = asyncio.run(getattr(validator, f"validate_{slot}")("ja", CollectingDispatcher(), tracker("ja", "affirm"), {}))
-    assert filled[slot] == "ja"
-    assert all(value in ("ja", "overgeslagen", None) for value in filled.values())
+    names = load_screening().slot_names
+    slot = f"screening_{load_screening().safety_question.key}"
+    # Two questions answered already: they keep their answers; every other one is skipped, so the form
+    # has nothing left to ask and goes straight to the (urgent) outcome.
+    answered = {names[0]: "nee", names[1]: "ja"}
+    assert slot not in answered
+    filled = asyncio.run(getattr(validator, f"validate_{slot}")(
+        "ja", CollectingDispatcher(), tracker("ja", "affirm", slots=answered), {}))
+    unanswered = [name for name in names if name not in answered and name != slot]
+    assert unanswered, "the safety question is not the only one left: the skip must show"
+    assert filled == {slot: "ja", "form_retry": None, **{name: "overgeslagen" for name in unanswered}}
+
+
+def test_safety_no_asks_the_other_questions():
+    validator = screening.ValidateScreeningForm()
+    slot = f"screening_{load_screening().safety_question.key}"
+    filled = asyncio.run(getattr(validator, f"validate_{slot}")("nee", CollectingDispatcher(), tracker("nee", "deny"), {}))
+    assert filled == {slot: "nee", "form_retry": None}
 
 
 def _answers(value: str) -> dict:

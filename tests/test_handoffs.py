@@ -10,7 +10,7 @@ import pytest
 from bot.store import handoffs, records
 from bot.store.db import session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
-from tests.store_fixtures import DATABASES, database_for
+from tests.support.store import DATABASES, database_for
 
 T0 = datetime(2030, 3, 4, 10, 0, tzinfo=timezone.utc)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from actions.municipality_info import ActionMunicipalityInfo, contact_line, scheme_names
 from actions.worry import ActionShareWorry
 from bot.domain import municipalities
-from tests.responses import rendered
-from tests.test_actions import run, user
+from tests.support.action_runner import run, user
+from tests.support.responses import rendered
 
 
 def gemeente(value: str) -> list[dict]:

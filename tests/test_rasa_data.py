@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,6 +33,7 @@ def expected_warning(line: str) -> bool:
     return "duplicated intents have been found across multiple domain files: faq" in line
 
 
+@pytest.mark.slow  # runs `rasa data validate`, which loads Rasa
 def test_rasa_data_validate_is_clean():
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
     result = subprocess.run(

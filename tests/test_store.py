@@ -26,7 +26,7 @@ from bot.store.models import (
     SchemesOutcome,
     ScreeningOutcome,
 )
-from tests.store_fixtures import (
+from tests.support.store import (
     AFTERNOON,
     DATABASES,
     DAY,

@@ -15,7 +15,7 @@ import pytest
 from bot.gateway import telegram as tg
 from bot.gateway.telegram import ButtonPayloads, TelegramChannel, from_env, render, split_text
 from bot.gateway.texts import texts
-from tests.telegram_fake import FakeTelegram
+from tests.support.telegram_fake import FakeTelegram
 
 CHAT = 4242
 OTHER_CHAT = 5151

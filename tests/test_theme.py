@@ -8,37 +8,38 @@ import re
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.domain.municipalities import Theme, contrast_ratio, load_all
 from bot.gateway import theme
-from bot.gateway.app import STATIC, Settings, build_app, demo_page
+from bot.gateway.app import STATIC, Settings, build_app
 
 REPO = Path(__file__).resolve().parent.parent
 NLDS = STATIC / "vendor" / "nlds"
 WHITE = "#ffffff"
 
 
-def fetch(path: str, method: str = "GET") -> tuple[int, dict[str, str], str]:
-    """One request to an app routed like build_app: the /widget/ static files first, then the theme."""
+@pytest.fixture
+def fetch(sqlite_store):
+    """One request to the gateway's own app (build_app, as `make run` serves it) on a fresh store:
+    (status, headers, body)."""
 
-    async def run():
-        app = web.Application()
-        app.router.add_static("/widget/", STATIC)
-        app.router.add_get("/", demo_page)
-        theme.setup(app)
-        async with TestClient(TestServer(app)) as client:
-            response = await client.request(method, path)
-            return response.status, dict(response.headers), await response.text()
+    def request(path: str, method: str = "GET") -> tuple[int, dict[str, str], str]:
+        async def run():
+            app = build_app(Settings(secret="t"), with_telegram=False)
+            async with TestClient(TestServer(app)) as client:
+                response = await client.request(method, path)
+                return response.status, dict(response.headers), await response.text()
 
-    return asyncio.run(run())
+        return asyncio.run(run())
+
+    return request
 
 
 # --- the endpoint -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("key", ["twenterand", "zwolle", "dordrecht"])
-def test_each_municipality_gets_its_tokens_on_the_widget_root_only(key):
+def test_each_municipality_gets_its_tokens_on_the_widget_root_only(key, fetch):
     status, headers, css = fetch(f"/widget/theme/{key}.css")
     assert status == 200
     assert headers["Content-Type"] == "text/css; charset=utf-8"
@@ -51,7 +52,7 @@ def test_each_municipality_gets_its_tokens_on_the_widget_root_only(key):
     assert css == theme.stylesheet(key, load_all()[key].theme)
 
 
-def test_the_themes_differ():
+def test_the_themes_differ(fetch):
     twenterand, zwolle = fetch("/widget/theme/twenterand.css")[2], fetch("/widget/theme/zwolle.css")[2]
     assert "#1d5d3b" in twenterand and "#1d5d3b" not in zwolle
     assert "#0b5394" in zwolle and "#0b5394" not in twenterand
@@ -63,30 +64,25 @@ def test_the_themes_differ():
      "/widget/theme/zwolle.css.map", "/widget/theme/zwolle", "/widget/theme/", "/widget/theme/%2e%2e%2fwidget.css",
      "/widget/theme/sub/zwolle.css", "/widget/theme/zwolle%00.css"],
 )
-def test_an_unknown_municipality_or_file_is_404(path):
+def test_an_unknown_municipality_or_file_is_404(path, fetch):
     status, _, body = fetch(path)
     assert status == 404
     assert "--utrecht" not in body
 
 
-def test_the_static_widget_files_are_still_served():
+def test_the_static_widget_files_are_still_served(fetch):
     status, _, body = fetch("/widget/widget.js")
     assert status == 200 and "data-gemeente" in body
     assert fetch("/widget/vendor/nlds/utrecht-components.css")[0] == 200
     assert fetch("/widget/vendor/nlds/utrecht-tokens.css")[0] == 200
 
 
-def test_head_works_and_post_does_not_reach_the_theme():
+def test_head_works_and_post_does_not_reach_the_theme(fetch):
     assert fetch("/widget/theme/zwolle.css", "HEAD")[0] == 200
     assert fetch("/widget/theme/zwolle.css", "POST")[0] == 405
 
 
-def test_the_gateway_app_serves_the_theme():
-    app = build_app(Settings(secret="t"), with_telegram=False)
-    assert theme._theme_before_static in app.middlewares
-
-
-def test_a_municipality_without_a_theme_gets_the_default_look(monkeypatch):
+def test_a_municipality_without_a_theme_gets_the_default_look(monkeypatch, fetch):
     zwolle = load_all()["zwolle"]
     monkeypatch.setattr(theme, "load_all", lambda: {"zwolle": zwolle.copy(update={"theme": None})})
     status, _, css = fetch("/widget/theme/zwolle.css")

@@ -8,10 +8,10 @@ import pytest
 import socketio
 from aiohttp import web
 
-from bot.gateway.router import Router
-from bot.gateway.webchat import WebChat, message_metadata, to_socketio
+from bot.gateway.webchat import message_metadata, to_socketio
 from bot.launcher import free_port
-from tests.test_router import FakeRasa
+from tests.support.fakes import FakeRasa
+from tests.support.webchat import serve
 
 
 @pytest.fixture
@@ -21,18 +21,6 @@ def store(sqlite_store):
 
 def replies(sender: str, text: str) -> list[dict]:
     return [{"text": f"Je zei: {text}", "buttons": [{"title": "Ja", "payload": "/affirm"}]}]
-
-
-async def serve(rasa) -> tuple[web.AppRunner, str]:
-    app = web.Application()
-    # A short ping interval: the test client long-polls, and closing waits for the current poll.
-    WebChat(Router(rasa, secret="s"), cors_origins="*", ping_interval=1,
-            ping_timeout=1).attach(app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port, shutdown_timeout=0.5).start()
-    return runner, f"http://127.0.0.1:{port}"
 
 
 async def client(url: str, session_id: str | None) -> tuple[socketio.AsyncClient, asyncio.Queue, str]:

@@ -9,9 +9,9 @@ import pytest
 
 from bot.gateway.app import Settings
 from bot.launcher import free_port
-from tests.assistant import TOKEN
 from tests.browser.pages import CHROMIUM, Gateway, playwright_api
 from tests.browser.scripted_rasa import ScriptedRasa
+from tests.support.assistant import TOKEN
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from cryptography.fernet import Fernet
 
 from bot.gateway.app import Settings
 from bot.launcher import RasaProcesses, free_port
-from tests.assistant import TOKEN
 from tests.browser.console_pages import (
     COORDINATOR,
     COORDINATOR_ALL,
@@ -40,6 +39,7 @@ from tests.browser.console_pages import (
     team_available,
 )
 from tests.browser.pages import ANSWER_TIMEOUT, Gateway, ask, browser_page, open_chat
+from tests.support.assistant import TOKEN
 
 FAQ = "hoe wordt kinderalimentatie berekend?"
 FAQ_TOPIC = "Kinderalimentatie"

@@ -27,7 +27,7 @@ from bot.console import accounts, auth
 from bot.gateway.app import Settings, build_app
 from bot.store.db import session_scope
 from bot.store.models import ConsoleSession
-from tests.test_router import SECRET, FakeChannel, FakeRasa
+from tests.support.fakes import SECRET, FakeChannel, FakeRasa
 
 PASSWORD = "een-lang-wachtwoord-1"
 _CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')

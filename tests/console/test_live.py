@@ -15,7 +15,7 @@ from bot.store.db import session_scope
 from bot.store.handoffs import HandoffView
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
 from tests.console.harness import add_account, console_app, logged_in
-from tests.test_router import FakeRasa
+from tests.support.fakes import FakeRasa
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 

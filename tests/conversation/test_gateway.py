@@ -10,8 +10,8 @@ from aiohttp import web
 
 from bot.gateway.app import Settings, build_app
 from bot.launcher import free_port
-from tests.assistant import TOKEN
-from tests.responses import rendered
+from tests.support.assistant import TOKEN
+from tests.support.responses import rendered
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Databases for the store tests: a migrated SQLite file, or a fresh PostgreSQL database per test."""
+"""Databases for the store tests (a migrated SQLite file, or a fresh PostgreSQL database per test), and
+builders of what they hold."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, time
 
+import pytest
 from sqlalchemy import create_engine
 
 from bot.store import callbacks
@@ -16,6 +18,15 @@ DAY = date(2030, 3, 4)
 MORNING, NOON = time(9, 0), time(12, 0)
 AFTERNOON, EVENING = time(13, 0), time(16, 0)
 PHONE, MASKED = "+31612345678", "06-****5678"
+
+
+@pytest.fixture
+def sqlite_store(tmp_path, monkeypatch) -> str:
+    """The project's own store on a fresh SQLite file, as DATABASE_URL (what the code reads)."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    migrate(url)
+    return url
 
 
 DATABASES = ("sqlite", "postgresql")  # every store test runs on both

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-DOMAIN = Path(__file__).resolve().parent.parent / "domain.yml"
+DOMAIN = Path(__file__).resolve().parents[2] / "domain.yml"
 RESPONSES = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))["responses"]
 # Rasa's placeholder (rasa/core/nlg/interpolator.py).
 PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")
