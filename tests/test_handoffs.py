@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.store import handoffs, records
+from bot.store import handoffs
 from bot.store.db import session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
 from tests.support.store import DATABASES, database_for
@@ -24,7 +24,7 @@ def queued(url: str, name: str, *, municipality: str = "twenterand", minutes_ago
            mode: str = "human", channel: str = "telegram", **context) -> str:
     """A request the gateway put in the queue: its conversation is in HUMAN mode and points at it."""
     with session_scope(url) as session:
-        request = records.request_handoff(
+        request = handoffs.request(
             session, conversation_id=f"conv-{name}", municipality=municipality,
             topic=context.get("topic", "kinderalimentatie"), reason=context.get("reason", "op verzoek"),
             screening_level=context.get("level", "deskundige"), screening_domains=context.get("domains", ["geld"]),
@@ -146,7 +146,7 @@ def test_a_waiting_request_cannot_be_closed_by_the_console(url):
 def test_get_unknown_and_without_conversation(url):
     with session_scope(url) as session:
         assert handoffs.get(session, "no-such-request") is None
-        request = records.request_handoff(session, conversation_id="gone", municipality="twenterand", topic=None,
+        request = handoffs.request(session, conversation_id="gone", municipality="twenterand", topic=None,
                                           reason=None, screening_level=None, screening_domains=None)
         handoff_id = request.id
     with session_scope(url) as session:
