@@ -38,7 +38,7 @@ def _listen(router: Router) -> list[dict]:
     async def listener(conversation_id, event):
         heard.append({"conversation_id": conversation_id, **event})
 
-    router.listeners.append(listener)
+    router.subscribe(listener)
     return heard
 
 

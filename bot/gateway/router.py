@@ -10,7 +10,8 @@ Listeners (the expert console) get every live event with the hand-over's id: "qu
 "message", "left", "expired", "handed_back", "closed", and "erased" (the parent erased it all).
 
 Every change of a hand-over's status (and the mode that goes with it) is a transition of
-bot/store/handoffs.py; the router decides when, and tells the parent and the listeners.
+bot/store/handoffs.py; the router decides when, and tells the parent and the listeners. The router is
+the console's `LiveChat` (bot/console/livechat.py): the console reaches it through that interface only.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ Listener = Callable[[str, dict], Awaitable[None]]
 
 
 class Router:
+    max_message_chars = MAX_MESSAGE_CHARS  # also what an expert may write (the console's LiveChat)
+
     def __init__(self, rasa: AsyncRasa, *, secret: str, handoff_timeout: float = 300.0,
                  safety_reply_seconds: float = SAFETY_REPLY_SECONDS) -> None:
         self.rasa = rasa
@@ -69,6 +72,11 @@ class Router:
 
     def register(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
+
+    def subscribe(self, listener: Listener) -> None:
+        """Hear every live event from now on (the console's hub); once per listener."""
+        if listener not in self.listeners:
+            self.listeners.append(listener)
 
     def conversation_id(self, channel: str, address: str) -> str:
         """Rasa's sender id: derived with a secret, so a Telegram chat id never reaches Rasa."""
@@ -352,6 +360,15 @@ class Router:
         await self._deliver(conversation, [{"text": texts()["expert_closed"], "buttons": [button("help")]}])
         await self._notify(conversation_id, {"type": "closed", "handoff_id": handoff_id})
         return True
+
+    async def transcript_events(self, conversation_id: str) -> list[dict] | None:
+        """Rasa's events of the conversation (the history before the live chat); None if Rasa cannot say."""
+        try:
+            tracker = await self.rasa.tracker(conversation_id)
+        except (httpx.HTTPError, ValueError):
+            log.exception("router: the conversation's history could not be read from Rasa")
+            return None
+        return tracker.get("events") or []
 
     @staticmethod
     def _get(conversation_id: str) -> Conversation | None:
