@@ -22,7 +22,7 @@ from bot.domain import municipalities
 from bot.domain.names import EXPERT_LEVELS
 from bot.domain.opening_hours import describe_hours, describe_next_opening, is_open
 from bot.domain.texts import button, text
-from bot.store import records
+from bot.store import handoffs, records
 from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class ActionHandoff(Action):
         try:
             with session_scope() as session:
                 if chat_open and records.available_experts(session, municipality.key):
-                    request = records.request_handoff(
+                    request = handoffs.request(
                         session, conversation_id=tracker.sender_id, municipality=municipality.key,
                         topic=tracker.get_slot("topic"), reason=handoff_reason(tracker),
                         screening_level=tracker.get_slot("screening_level"),

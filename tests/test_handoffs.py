@@ -1,4 +1,4 @@
-"""The console's hand-over store (bot/store/handoffs.py) on SQLite and PostgreSQL: queue, take, close."""
+"""The hand-over's life (bot/store/handoffs.py) on SQLite and PostgreSQL: the transition table, queue, take, close."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.store import handoffs, records
+from bot.domain.names import HandoffStatus
+from bot.store import handoffs
 from bot.store.db import session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
 from tests.support.store import DATABASES, database_for
@@ -24,7 +25,7 @@ def queued(url: str, name: str, *, municipality: str = "twenterand", minutes_ago
            mode: str = "human", channel: str = "telegram", **context) -> str:
     """A request the gateway put in the queue: its conversation is in HUMAN mode and points at it."""
     with session_scope(url) as session:
-        request = records.request_handoff(
+        request = handoffs.request(
             session, conversation_id=f"conv-{name}", municipality=municipality,
             topic=context.get("topic", "kinderalimentatie"), reason=context.get("reason", "op verzoek"),
             screening_level=context.get("level", "deskundige"), screening_domains=context.get("domains", ["geld"]),
@@ -146,7 +147,7 @@ def test_a_waiting_request_cannot_be_closed_by_the_console(url):
 def test_get_unknown_and_without_conversation(url):
     with session_scope(url) as session:
         assert handoffs.get(session, "no-such-request") is None
-        request = records.request_handoff(session, conversation_id="gone", municipality="twenterand", topic=None,
+        request = handoffs.request(session, conversation_id="gone", municipality="twenterand", topic=None,
                                           reason=None, screening_level=None, screening_domains=None)
         handoff_id = request.id
     with session_scope(url) as session:
@@ -165,3 +166,144 @@ def test_live_messages_in_order(url):
     with session_scope(url) as session:
         messages = handoffs.live_messages(session, "conv-a")
         assert [(m.author, m.text) for m in messages] == [("user", "eerste"), ("user", "tweede"), ("expert", "derde")]
+
+
+# --- the transition table -------------------------------------------------------------------------
+
+ENDING = {  # the transitions that end a hand-over and put its conversation back in BOT mode
+    handoffs.Transition.EXPIRE: handoffs.expire,
+    handoffs.Transition.LEAVE_WAITING: handoffs.leave_waiting,
+    handoffs.Transition.CANCEL: handoffs.cancel,
+    handoffs.Transition.HAND_BACK: handoffs.hand_back,
+    handoffs.Transition.CLOSE_CHAT: handoffs.close_chat,
+}
+STATUSES = [status.value for status in HandoffStatus]
+
+
+def test_the_table_as_the_readme_states_it():
+    table = {transition.value: (sorted(move.sources), move.target.value)
+             for transition, move in handoffs.TRANSITIONS.items()}
+    assert table == {
+        "take": (["waiting"], "taken"),
+        "expire": (["waiting"], "expired"),
+        "leave_waiting": (["waiting"], "cancelled"),
+        "cancel": (["taken", "waiting"], "cancelled"),
+        "hand_back": (["taken", "waiting"], "closed"),
+        "close_chat": (["taken", "waiting"], "closed"),
+        "close": (["taken"], "closed"),
+    }
+    assert handoffs.INITIAL == "waiting"
+    assert sorted(handoffs.FINAL) == ["cancelled", "closed", "expired"]
+    assert not any(handoffs.FINAL & move.sources for move in handoffs.TRANSITIONS.values())  # final is final
+    assert set(ENDING) | {handoffs.Transition.TAKE, handoffs.Transition.CLOSE} == set(handoffs.Transition)
+
+
+def in_human_mode(url: str, status: str, *, taken_by: str | None = None) -> tuple[str, str]:
+    """A request the gateway queued (its conversation in HUMAN mode), moved to `status` by hand."""
+    with session_scope(url) as session:
+        made = handoffs.request(session, conversation_id="conv-a", municipality="twenterand", topic=None,
+                                reason=None, screening_level=None, screening_domains=None)
+        assert made.status == "waiting" and made.closed_at is None and made.taken_at is None
+        handoffs.enter_queue(session, conversation_id="conv-a", channel="web", address="address-a",
+                             handoff_id=made.id)
+        made.status, made.taken_by = status, taken_by
+        return "conv-a", made.id
+
+
+def stored(url: str, handoff_id: str) -> tuple[HandoffRequest, Conversation]:
+    with session_scope(url) as session:
+        return session.get(HandoffRequest, handoff_id), session.get(Conversation, "conv-a")
+
+
+@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("transition", list(ENDING), ids=[t.value for t in ENDING])
+def test_each_ending_transition_from_each_status(url, transition, status):
+    conversation_id, handoff_id = in_human_mode(url, status, taken_by="expert-1" if status == "taken" else None)
+    with session_scope(url) as session:
+        ended = ENDING[transition](session, conversation_id)
+    request, conversation = stored(url, handoff_id)
+    move = handoffs.TRANSITIONS[transition]
+    if handoffs.allowed(transition, status):
+        assert ended is not None and ended.handoff_id == handoff_id
+        assert (ended.conversation.id, ended.conversation.channel, ended.conversation.address) == (
+            conversation_id, "web", "address-a")
+        assert request.status == move.target and request.closed_at is not None
+        assert (conversation.mode, conversation.handoff_id) == ("bot", None)
+        assert conversation.mode_since == request.closed_at  # one moment for both
+    elif status in handoffs.FINAL:
+        # Out of step (the request ended, the conversation still with an expert): the conversation goes
+        # back to the bot, and a final status stays as it was.
+        assert ended is not None and ended.handoff_id == handoff_id
+        assert (request.status, request.closed_at) == (status, None)
+        assert (conversation.mode, conversation.handoff_id) == ("bot", None)
+    else:  # refused: e.g. an expert took it before the timeout
+        assert ended is None
+        assert (request.status, request.closed_at) == (status, None)
+        assert (conversation.mode, conversation.handoff_id) == ("human", handoff_id)
+
+
+@pytest.mark.parametrize("transition", list(ENDING), ids=[t.value for t in ENDING])
+def test_ending_needs_a_conversation_with_an_expert(url, transition):
+    conversation_id, handoff_id = in_human_mode(url, "waiting")
+    with session_scope(url) as session:
+        assert ENDING[transition](session, "no-such-conversation") is None
+        session.get(Conversation, conversation_id).mode = "bot"
+    with session_scope(url) as session:
+        assert ENDING[transition](session, conversation_id) is None
+    assert stored(url, handoff_id)[0].status == "waiting"
+
+
+def test_ending_without_a_request_still_lets_the_conversation_go(url):
+    with session_scope(url) as session:
+        handoffs.enter_queue(session, conversation_id="conv-a", channel="web", address="address-a",
+                             handoff_id="gone")
+    with session_scope(url) as session:
+        ended = handoffs.cancel(session, "conv-a")
+        assert ended is not None and ended.handoff_id == "gone" and ended.conversation.mode == "bot"
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_take_from_each_status(url, status):
+    _, handoff_id = in_human_mode(url, status)
+    with session_scope(url) as session:
+        won = handoffs.take(session, handoff_id, "expert-1", now=T0)
+    request, conversation = stored(url, handoff_id)
+    assert won is handoffs.allowed(handoffs.Transition.TAKE, status) is (status == "waiting")
+    if won:
+        assert (request.status, request.taken_by, request.taken_at) == ("taken", "expert-1", T0)
+    else:
+        assert (request.status, request.taken_by, request.taken_at) == (status, None, None)
+    assert conversation.mode == "human"  # taking changes the request only
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_close_from_each_status(url, status):
+    _, handoff_id = in_human_mode(url, status, taken_by="expert-1")
+    with session_scope(url) as session:
+        assert handoffs.close(session, handoff_id, "expert-2", now=T0) is False  # not theirs
+        closed = handoffs.close(session, handoff_id, "expert-1", now=T0)
+    request, conversation = stored(url, handoff_id)
+    assert closed is handoffs.allowed(handoffs.Transition.CLOSE, status) is (status == "taken")
+    assert (request.status, request.closed_at) == (("closed", T0) if closed else (status, None))
+    assert conversation.mode == "human"  # the console's close changes the request only
+
+
+def test_enter_queue_position_waiting_and_recovery(url):
+    first = queued(url, "a", minutes_ago=5)
+    with session_scope(url) as session:
+        later = handoffs.request(session, conversation_id="conv-b", municipality="zwolle", topic=None,
+                                 reason=None, screening_level=None, screening_domains=None)
+        later.created_at = T0  # after the first (T0 - 5 minutes)
+        assert [conversation_id for conversation_id, _ in handoffs.waiting_since(session)] == ["conv-a"]
+        assert handoffs.enter_queue(session, conversation_id="conv-b", channel="telegram", address="42",
+                                    handoff_id=later.id) == 2
+        conversation = session.get(Conversation, "conv-b")
+        assert (conversation.mode, conversation.handoff_id, conversation.address) == ("human", later.id, "42")
+        assert later.channel == "telegram"  # learnt from the conversation
+        assert handoffs.is_waiting(session, later.id) and handoffs.is_waiting(session, first)
+        assert not handoffs.is_waiting(session, None) and not handoffs.is_waiting(session, "no-such-request")
+    assert take(url, first, "expert-1")
+    with session_scope(url) as session:
+        assert not handoffs.is_waiting(session, first)
+        assert [conversation_id for conversation_id, _ in handoffs.waiting_since(session)] == ["conv-b"]
+        assert handoffs.queue_position(session, later.created_at) == 1

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.gateway.router import Router
 from bot.gateway.texts import texts
-from bot.store import records
+from bot.store import handoffs
 from bot.store.db import session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
 from tests.support.fakes import SECRET, FakeChannel, FakeRasa
@@ -25,7 +25,7 @@ def handoff_replies(sender: str, text: str) -> list[dict]:
     if text != "ik wil een mens":
         return [{"text": f"antwoord op {text}"}]
     with session_scope() as session:
-        request = records.request_handoff(session, conversation_id=sender, municipality="zwolle", topic=None,
+        request = handoffs.request(session, conversation_id=sender, municipality="zwolle", topic=None,
                                           reason="op verzoek", screening_level=None, screening_domains=[])
         handoff_id = request.id
     return [{"text": "Ik zet je door naar een medewerker."},
@@ -38,7 +38,7 @@ def _listen(router: Router) -> list[dict]:
     async def listener(conversation_id, event):
         heard.append({"conversation_id": conversation_id, **event})
 
-    router.listeners.append(listener)
+    router.subscribe(listener)
     return heard
 
 
@@ -145,7 +145,7 @@ def test_another_municipality_after_an_expert_took_the_chat_is_told_to_the_exper
     async def scenario():
         await router.from_user("web", "session-1", "ik wil een mens")
         with session_scope() as session:
-            session.execute(update(HandoffRequest).values(status="taken"))
+            assert handoffs.take(session, _handoff_id(), "expert-1")
         await router.expert_took(router.conversation_id("web", "session-1"))
         await router.from_user("web", "session-1", "/change_gemeente")
         await router.close()

@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 from cryptography.fernet import Fernet
 from sqlalchemy import Column, MetaData, String, func, inspect, select, text
 
-from bot.store import callbacks, crypto, db, records
+from bot.store import callbacks, crypto, db, handoffs, records
 from bot.store.db import alembic_config, engine, migrate, session_scope
 from bot.store.models import (
     Base,
@@ -422,7 +422,7 @@ def _leave_traces(url: str, conversation_id: str) -> None:
     with session_scope(url) as session:
         callbacks.create_draft(session, conversation_id=conversation_id, municipality="twenterand",
                                phone_e164=PHONE, phone_masked=MASKED)
-        records.request_handoff(session, conversation_id=conversation_id, municipality="twenterand",
+        handoffs.request(session, conversation_id=conversation_id, municipality="twenterand",
                                 topic="schulden", reason="vraag_mens", screening_level="advies",
                                 screening_domains=["schulden", "wonen"], channel="web")
         records.record_screening(session, conversation_id=conversation_id, municipality="twenterand",
@@ -496,7 +496,7 @@ def test_latest_screening(url):
 
 def test_handoff_request(url):
     with session_scope(url) as session:
-        request = records.request_handoff(session, conversation_id="a", municipality="twenterand",
+        request = handoffs.request(session, conversation_id="a", municipality="twenterand",
                                           topic="schulden", reason="vraag_mens", screening_level=None,
                                           screening_domains=None)
     with session_scope(url) as session:

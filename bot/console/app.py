@@ -1,8 +1,9 @@
 """The expert console: an aiohttp sub-application at /console/ (login, logout, the page modules).
 
-`attach(app)` mounts it on the gateway; every route inside needs a login except the login page
-(bot/console/auth.py enforces that in a middleware, whatever a page module forgets). Static files
-(JS/CSS) are served by the main app at /console-static/.
+`attach(app, live_chat)` mounts it on the gateway, with the router as its `LiveChat` (livechat.py);
+every route inside needs a login except the login page (bot/console/auth.py enforces that in a
+middleware, whatever a page module forgets). Static files (JS/CSS) are served by the main app at
+/console-static/.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from aiohttp import web
 from aiohttp.web_urldispatcher import PrefixedSubAppResource
 
 from bot.console import accounts, auth, availability, callbacks, figures, live
+from bot.console.livechat import LIVE_CHAT_KEY, LiveChat
 from bot.console.render import error_page, render
 from bot.console.texts import text
 from bot.store.db import session_scope
@@ -112,11 +114,12 @@ class _PathPrefixResource(PrefixedSubAppResource):
         return match_info, set()
 
 
-def attach(app: web.Application) -> web.Application:
-    """Mount the console on the gateway at /console/; returns the console sub-application."""
+def attach(app: web.Application, live_chat: LiveChat) -> web.Application:
+    """Mount the console on the gateway at /console/, talking to `live_chat`; returns the console."""
     # Registered before the sub-app, which would otherwise answer /console with a 404.
     app.router.add_get(PREFIX.rstrip("/"), _to_console)
     console = build_console()
+    console[LIVE_CHAT_KEY] = live_chat
     # add_subapp() with our resource class (same steps as aiohttp's own add_subapp).
     app._add_subapp(partial(_PathPrefixResource, PREFIX.rstrip("/"), console), console)
     app["console"] = console

@@ -1,9 +1,9 @@
-"""The live updates behind the console: the router's events, fanned out over Server-Sent Events.
+"""The live updates behind the console: the live chat's events, fanned out over Server-Sent Events.
 
-The router tells the `Hub` about every live event; GET /console/events streams to each open console
-only what that account may see: "queue" (a waiting list changed; the page re-fetches
-/console/api/wachtrij) for its municipalities, "message" and "ended" only for the expert who took
-the conversation.
+The `LiveChat` (the gateway's router) tells the `Hub` about every live event; GET /console/events
+streams to each open console only what that account may see: "queue" (a waiting list changed; the
+page re-fetches /console/api/wachtrij) for its municipalities, "message" and "ended" only for the
+expert who took the conversation.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from aiohttp import web
 
 from bot.console.auth import COOKIE, Account, require, session_alive
 from bot.console.common import clock
+from bot.console.livechat import LiveChat, live_chat
 from bot.console.texts import labels
 from bot.domain.names import HandoffStatus, utcnow
-from bot.gateway.router import Router
 from bot.store import handoffs
 from bot.store.db import session_scope
 from bot.store.handoffs import HandoffView
@@ -46,7 +46,7 @@ class Subscriber:
 
 
 class Hub:
-    """Fans the router's events out to the open consoles, each getting only what it may see.
+    """Fans the live chat's events out to the open consoles, each getting only what it may see.
 
     Recent events are kept, so a browser that reconnects (EventSource sends Last-Event-ID) gets
     what it missed in between: no parent's message is lost in the expert's view.
@@ -56,15 +56,15 @@ class Hub:
         self.heartbeat = heartbeat
         self.max_stream = max_stream  # then the browser reconnects, and the login is checked again
         self.subscribers: set[Subscriber] = set()
-        self._routers: set[int] = set()
+        self._chats: set[int] = set()
         self._boot = secrets.token_hex(4)  # ids of an earlier process are not replayed
         self._seq = 0
         self._recent: deque[tuple[int, HandoffView, dict]] = deque(maxlen=keep)
 
-    def attach(self, router: Router) -> None:
-        if id(router) not in self._routers:
-            self._routers.add(id(router))
-            router.listeners.append(self.on_event)
+    def attach(self, chat: LiveChat) -> None:
+        if id(chat) not in self._chats:
+            self._chats.add(id(chat))
+            chat.subscribe(self.on_event)
 
     def subscribe(self, account: Account, last_event_id: str | None = None) -> Subscriber:
         subscriber = Subscriber(account)
@@ -119,7 +119,7 @@ class Hub:
 
 
 def outgoing(account: Account, view: HandoffView, event: dict) -> list[tuple[str, dict]]:
-    """The SSE events (name, data) one account gets for one router event."""
+    """The SSE events (name, data) one account gets for one live chat event."""
     kind, out = event.get("type"), []
     if kind in QUEUE_EVENTS and account.may_see(view.municipality):
         out.append(("queue", {"type": kind, "handoff_id": view.id}))
@@ -139,9 +139,9 @@ def handoff_view(handoff_id: str) -> HandoffView | None:
 
 
 def hub(request: web.Request) -> Hub:
-    """The console's hub, listening to the gateway's router from the first request on."""
+    """The console's hub, listening to the live chat from the first request on."""
     found: Hub = request.config_dict[HUB_KEY]
-    found.attach(request.config_dict["router"])
+    found.attach(live_chat(request))
     return found
 
 

@@ -1,35 +1,32 @@
 """The console's live work: the hand-over queue, taking a chat, the two-way chat, hand back, close.
 
 Live updates come from the hub (bot/console/hub.py) over Server-Sent Events; every page also works
-without JavaScript (plain forms, reload to update).
+without JavaScript (plain forms, reload to update). The parent is reached through the `LiveChat`
+(bot/console/livechat.py); a hand-over's status changes in the store (bot/store/handoffs.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import httpx
 from aiohttp import web
 
 from bot.console import hub
 from bot.console.auth import Account, require
 from bot.console.common import clock, municipality_name, topic_labels
 from bot.console.hub import handoff_view
+from bot.console.livechat import live_chat
 from bot.console.render import error_page, render, wants_json
 from bot.console.texts import labels, text
 from bot.domain.names import HandoffStatus, utcnow
 from bot.domain.redact import redact
-from bot.gateway.router import MAX_MESSAGE_CHARS, Router
 from bot.store import handoffs
 from bot.store.db import session_scope
 from bot.store.figures import OPENING_MESSAGE
 from bot.store.handoffs import HandoffView
 from bot.store.models import LiveMessage
-
-log = logging.getLogger(__name__)
 
 PREFIX = "/console"
 
@@ -154,7 +151,7 @@ async def take(request: web.Request) -> web.StreamResponse:
     won, view = await asyncio.to_thread(_take, handoff_id, account)
     chat = f"{PREFIX}/gesprek/{handoff_id}"
     if view is not None and view.status == HandoffStatus.TAKEN and view.taken_by == account.username:
-        if won and not await request.config_dict["router"].expert_took(view.conversation_id):
+        if won and not await live_chat(request).expert_took(view.conversation_id):
             await asyncio.to_thread(_close, handoff_id, account.username)  # the parent left meanwhile
             return await _queue_page(request, notice=text("live.not_waiting"), status=409)
         raise web.HTTPSeeOther(chat)  # also a second click of the one who won
@@ -179,22 +176,17 @@ def _live(conversation_id: str) -> list[LiveMessage]:
 async def _chat_page(request: web.Request, view: HandoffView, *, error: str | None = None,
                      status: int = 200, draft: str = "") -> web.Response:
     context = describe(view)
+    chat = live_chat(request)
     if view.status != HandoffStatus.TAKEN:
         ended = labels("live.ended")
         notice = ended.get(view.status, ended["other"])
         return render(request, "chat.html", status=status, nav="wachtrij", handoff=context, ended=notice,
-                      lines=[], rasa_missing=False, error=None, draft="", max_chars=MAX_MESSAGE_CHARS)
-    rasa_missing = False
-    try:
-        tracker = await request.config_dict["router"].rasa.tracker(view.conversation_id)
-        rasa_events = tracker.get("events") or []
-    except (httpx.HTTPError, ValueError):
-        log.exception("console: the conversation's history could not be read from Rasa")
-        rasa_events, rasa_missing = [], True
-    lines = transcript(rasa_events, await asyncio.to_thread(_live, view.conversation_id))
+                      lines=[], rasa_missing=False, error=None, draft="", max_chars=chat.max_message_chars)
+    history = await chat.transcript_events(view.conversation_id)
+    lines = transcript(history or [], await asyncio.to_thread(_live, view.conversation_id))
     return render(request, "chat.html", status=status, nav="wachtrij", handoff=context, ended=None,
-                  lines=lines, rasa_missing=rasa_missing, error=error, draft=draft,
-                  max_chars=MAX_MESSAGE_CHARS)
+                  lines=lines, rasa_missing=history is None, error=error, draft=draft,
+                  max_chars=chat.max_message_chars)
 
 
 @require()
@@ -214,14 +206,14 @@ async def send(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     written = form.get("tekst")
     written = written.strip() if isinstance(written, str) else ""
-    error = None
+    error, chat = None, live_chat(request)
     if view.status != HandoffStatus.TAKEN:
         error = text("live.not_sent")
     elif not written:
         error = text("live.empty")
-    elif len(written) > MAX_MESSAGE_CHARS:
-        error = text("live.too_long", limit=MAX_MESSAGE_CHARS)
-    elif not await request.config_dict["router"].from_expert(view.conversation_id, written):
+    elif len(written) > chat.max_message_chars:
+        error = text("live.too_long", limit=chat.max_message_chars)
+    elif not await chat.from_expert(view.conversation_id, written):
         error = text("live.not_sent")
     if wants_json(request):
         return web.json_response({"error": error} if error else {"ok": True}, status=400 if error else 200)
@@ -240,12 +232,12 @@ async def _end(request: web.Request, how: str) -> web.StreamResponse:
     if isinstance(view, web.Response):
         return view
     if view.status == HandoffStatus.TAKEN:
-        router: Router = request.config_dict["router"]
+        chat = live_chat(request)
         if how == "teruggegeven":
-            await router.hand_back(view.conversation_id)
+            await chat.hand_back(view.conversation_id)
         else:
-            await router.close_by_expert(view.conversation_id)
-        # The router closed it; this also closes one whose conversation is gone or out of step.
+            await chat.close_by_expert(view.conversation_id)
+        # The live chat closed it; this also closes one whose conversation is gone or out of step.
         await asyncio.to_thread(_close, view.id, view.taken_by)
     raise web.HTTPSeeOther(f"{PREFIX}/wachtrij?klaar={how}")
 

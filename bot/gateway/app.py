@@ -83,7 +83,7 @@ def build_app(settings: Settings, *, with_telegram: bool = True) -> web.Applicat
     app.router.add_get("/", demo_page)
     theme.setup(app)  # /widget/theme/<key>.css: a municipality's colours for the widget
     # The expert console at /console/ (login required); its JS/CSS outside it, at /console-static/.
-    console.attach(app)
+    console.attach(app, router)  # the router is the console's LiveChat
     app.router.add_static("/console-static/", console.STATIC)
 
     async def on_startup(app: web.Application) -> None:

@@ -8,6 +8,10 @@ conversation back, the parent says "terug naar de bot", or nobody takes it withi
 
 Listeners (the expert console) get every live event with the hand-over's id: "queued", "taken",
 "message", "left", "expired", "handed_back", "closed", and "erased" (the parent erased it all).
+
+Every change of a hand-over's status (and the mode that goes with it) is a transition of
+bot/store/handoffs.py; the router decides when, and tells the parent and the listeners. The router is
+the console's `LiveChat` (bot/console/livechat.py): the console reaches it through that interface only.
 """
 
 from __future__ import annotations
@@ -21,16 +25,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import httpx
-from sqlalchemy import func, select
 
-from bot.domain.names import ConversationMode, HandoffStatus, utcnow
+from bot.domain.names import ConversationMode, utcnow
 from bot.domain.redact import redact
 from bot.gateway.channels import Channel
 from bot.gateway.rasa import AsyncRasa
 from bot.gateway.texts import button, texts
-from bot.store import records
+from bot.store import handoffs, records
 from bot.store.db import read_scope, session_scope
-from bot.store.models import Conversation, HandoffRequest, LiveMessage
+from bot.store.models import Conversation
 from language import safety
 from language.normalize import REPLACEMENT, clean
 
@@ -46,6 +49,8 @@ Listener = Callable[[str, dict], Awaitable[None]]
 
 
 class Router:
+    max_message_chars = MAX_MESSAGE_CHARS  # also what an expert may write (the console's LiveChat)
+
     def __init__(self, rasa: AsyncRasa, *, secret: str, handoff_timeout: float = 300.0,
                  safety_reply_seconds: float = SAFETY_REPLY_SECONDS) -> None:
         self.rasa = rasa
@@ -67,6 +72,11 @@ class Router:
 
     def register(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
+
+    def subscribe(self, listener: Listener) -> None:
+        """Hear every live event from now on (the console's hub); once per listener."""
+        if listener not in self.listeners:
+            self.listeners.append(listener)
 
     def conversation_id(self, channel: str, address: str) -> str:
         """Rasa's sender id: derived with a secret, so a Telegram chat id never reaches Rasa."""
@@ -215,14 +225,12 @@ class Router:
     @staticmethod
     def _add_live(conversation_id: str, author: str, text: str) -> None:
         with session_scope() as session:
-            session.add(LiveMessage(conversation_id=conversation_id, author=author, text=text))
+            handoffs.add_live_message(session, conversation_id, author, text)
 
     @staticmethod
     def _waiting(conversation: Conversation) -> bool:
         with session_scope() as session:
-            handoff_id = conversation.handoff_id
-            request = session.get(HandoffRequest, handoff_id) if handoff_id else None
-            return request is not None and request.status == HandoffStatus.WAITING
+            return handoffs.is_waiting(session, conversation.handoff_id)
 
     # --- the hand-over ----------------------------------------------------------------------------
 
@@ -235,20 +243,8 @@ class Router:
     @staticmethod
     def _enter_queue(known: Conversation, handoff_id: str) -> int:
         with session_scope() as session:
-            conversation = session.get(Conversation, known.id)
-            if conversation is None:
-                conversation = Conversation(id=known.id, channel=known.channel, address=known.address)
-                session.add(conversation)
-            conversation.mode, conversation.handoff_id = ConversationMode.HUMAN, handoff_id
-            conversation.mode_since = conversation.updated_at = utcnow()
-            request = session.get(HandoffRequest, handoff_id)
-            if request is not None and request.channel is None:
-                request.channel = conversation.channel
-            created = request.created_at if request is not None else utcnow()
-            return session.execute(
-                select(func.count()).select_from(HandoffRequest)
-                .where(HandoffRequest.status == HandoffStatus.WAITING, HandoffRequest.created_at <= created)
-            ).scalar_one() or 1
+            return handoffs.enter_queue(session, conversation_id=known.id, channel=known.channel,
+                                        address=known.address, handoff_id=handoff_id)
 
     def _schedule_timeout(self, conversation_id: str, seconds: float) -> None:
         self._cancel_timeout(conversation_id)
@@ -262,8 +258,7 @@ class Router:
 
     async def _expire_later(self, conversation_id: str, seconds: float) -> None:
         await asyncio.sleep(seconds)
-        ended = await self._store(self._end_handoff, conversation_id, HandoffStatus.WAITING,
-                                  HandoffStatus.EXPIRED)
+        ended = await self._store(self._end_handoff, handoffs.expire, conversation_id)
         self._timers.pop(conversation_id, None)
         if ended is None:
             return  # taken or ended meanwhile
@@ -275,32 +270,20 @@ class Router:
         await self._notify(conversation_id, {"type": "expired", "handoff_id": handoff_id})
 
     @staticmethod
-    def _end_handoff(conversation_id: str, from_status: HandoffStatus | None,
-                     to_status: HandoffStatus) -> tuple[Conversation, str | None] | None:
-        """Back to BOT mode; the hand-over request moves to `to_status` (only from `from_status`).
+    def _end_handoff(transition: Callable[..., handoffs.Ended | None],
+                     conversation_id: str) -> handoffs.Ended | None:
+        """One of the store's ending transitions (expire, cancel, hand back, ...) in its own transaction.
 
-        Returns the conversation and the id of the hand-over that ended, or None if none did.
+        Returns the conversation (back in BOT mode) and the id of the hand-over that ended, or None.
         """
         with session_scope() as session:
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is None or conversation.mode != ConversationMode.HUMAN:
-                return None
-            handoff_id = conversation.handoff_id
-            # Locked (PostgreSQL), so an expert's take and a timeout cannot both win.
-            request = session.get(HandoffRequest, handoff_id, with_for_update=True) if handoff_id else None
-            if request is not None:
-                if from_status and request.status != from_status:
-                    return None
-                request.status, request.closed_at = to_status, utcnow()
-            conversation.mode, conversation.handoff_id = ConversationMode.BOT, None
-            conversation.mode_since = conversation.updated_at = utcnow()
-            return conversation, handoff_id
+            return transition(session, conversation_id)
 
     async def leave_queue(self, conversation_id: str) -> None:
         """The parent goes back to the bot ("terug naar de bot")."""
         self._cancel_timeout(conversation_id)
         self._acknowledged.discard(conversation_id)
-        ended = await self._store(self._end_handoff, conversation_id, None, HandoffStatus.CANCELLED)
+        ended = await self._store(self._end_handoff, handoffs.cancel, conversation_id)
         if ended is not None:
             conversation, handoff_id = ended
             await self._deliver(conversation, [{"text": texts()["left_queue"]}])
@@ -308,8 +291,7 @@ class Router:
 
     async def _leave_waiting(self, conversation_id: str) -> bool:
         """Back to the bot without a word, only if no expert has taken the conversation (atomic)."""
-        ended = await self._store(self._end_handoff, conversation_id, HandoffStatus.WAITING,
-                                  HandoffStatus.CANCELLED)
+        ended = await self._store(self._end_handoff, handoffs.leave_waiting, conversation_id)
         if ended is None:
             return False
         self._cancel_timeout(conversation_id)
@@ -344,15 +326,16 @@ class Router:
                                              "author": "expert", "text": stored})
         return True
 
-    async def _expert_ends(self, conversation_id: str) -> tuple[Conversation, str | None] | None:
+    async def _expert_ends(self, transition: Callable[..., handoffs.Ended | None],
+                           conversation_id: str) -> handoffs.Ended | None:
         """The expert ends the live chat (hand back or close): back to BOT mode, the request closed."""
         self._cancel_timeout(conversation_id)
         self._acknowledged.discard(conversation_id)
-        return await self._store(self._end_handoff, conversation_id, None, HandoffStatus.CLOSED)
+        return await self._store(self._end_handoff, transition, conversation_id)
 
     async def hand_back(self, conversation_id: str) -> bool:
         """The expert hands the conversation back: the bot says so and takes over again."""
-        ended = await self._expert_ends(conversation_id)
+        ended = await self._expert_ends(handoffs.hand_back, conversation_id)
         if ended is None:
             return False
         conversation, handoff_id = ended
@@ -370,13 +353,22 @@ class Router:
 
     async def close_by_expert(self, conversation_id: str) -> bool:
         """The expert closes the chat: the parent is told so and goes on with the bot."""
-        ended = await self._expert_ends(conversation_id)
+        ended = await self._expert_ends(handoffs.close_chat, conversation_id)
         if ended is None:
             return False
         conversation, handoff_id = ended
         await self._deliver(conversation, [{"text": texts()["expert_closed"], "buttons": [button("help")]}])
         await self._notify(conversation_id, {"type": "closed", "handoff_id": handoff_id})
         return True
+
+    async def transcript_events(self, conversation_id: str) -> list[dict] | None:
+        """Rasa's events of the conversation (the history before the live chat); None if Rasa cannot say."""
+        try:
+            tracker = await self.rasa.tracker(conversation_id)
+        except (httpx.HTTPError, ValueError):
+            log.exception("router: the conversation's history could not be read from Rasa")
+            return None
+        return tracker.get("events") or []
 
     @staticmethod
     def _get(conversation_id: str) -> Conversation | None:
@@ -396,13 +388,7 @@ class Router:
     @staticmethod
     def _waiting_since() -> list[tuple[str, datetime]]:
         with session_scope() as session:
-            rows = session.execute(
-                select(Conversation.id, Conversation.mode_since)
-                .join(HandoffRequest, HandoffRequest.id == Conversation.handoff_id)
-                .where(Conversation.mode == ConversationMode.HUMAN,
-                       HandoffRequest.status == HandoffStatus.WAITING)
-            ).all()
-            return [(row[0], row[1]) for row in rows]
+            return handoffs.waiting_since(session)
 
     async def new_conversation(self, channel: str, address: str) -> None:
         """"Nieuw gesprek": erase everything of this conversation, on Rasa's side too, and start fresh."""

@@ -1,4 +1,6 @@
-"""What the conversation leaves behind: hand-over requests, outcomes, feedback, anonymous events.
+"""What the conversation leaves behind: outcomes, feedback, anonymous events.
+
+Hand-over requests are made in handoffs.py, with the rest of their life.
 
 Outcomes hold results only (a level, domain and scheme keys), never what the parent typed;
 a feedback comment is redacted before it is stored. `erase_conversation` removes it all.
@@ -13,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.domain.names import CallbackStatus, HandoffStatus, ScreeningLevel, utcnow
+from bot.domain.names import CallbackStatus, ScreeningLevel, utcnow
 from bot.domain.redact import redact
 from bot.store.callbacks import release_place
 from bot.store.models import (
@@ -23,7 +25,6 @@ from bot.store.models import (
     Event,
     ExpertAvailability,
     Feedback,
-    HandoffRequest,
     SchemesOutcome,
     ScreeningOutcome,
 )
@@ -31,21 +32,6 @@ from bot.store.models import (
 # Event kinds and topics are identifiers ('faq_answered', 'wonen'): a free text could carry personal data.
 _EVENT_KIND = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 COMMENT_MAX_CHARS = 2000
-
-
-def request_handoff(
-    session: Session, *, conversation_id: str, municipality: str, topic: str | None, reason: str | None,
-    screening_level: str | None, screening_domains: Iterable[str] | None, channel: str | None = None,
-) -> HandoffRequest:
-    """A parent asks for a person; the gateway and the console take it from here."""
-    request = HandoffRequest(
-        conversation_id=conversation_id, channel=channel, municipality=municipality, topic=topic,
-        reason=reason, screening_level=screening_level,
-        screening_domains=list(screening_domains or []), status=HandoffStatus.WAITING,
-    )
-    session.add(request)
-    session.flush()
-    return request
 
 
 def set_expert_availability(session: Session, municipality: str, role: str, title: str,

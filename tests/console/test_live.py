@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.console import hub, live
 from bot.gateway.texts import texts
-from bot.store import records
+from bot.store import handoffs
 from bot.store.db import session_scope
 from bot.store.handoffs import HandoffView
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
@@ -26,7 +26,7 @@ def handoff_replies(sender: str, text: str) -> list[dict]:
         return [{"text": f"antwoord op {text}"}]
     municipality = text.rsplit(" ", 1)[-1]
     with session_scope() as session:
-        request = records.request_handoff(
+        request = handoffs.request(
             session, conversation_id=sender, municipality=municipality, topic="kinderalimentatie",
             reason="op verzoek", screening_level="deskundige", screening_domains=["geld", "wonen"])
         handoff_id = request.id
