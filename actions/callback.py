@@ -7,7 +7,6 @@ tracker store masks the user's own message as well.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -16,18 +15,16 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common
+from actions import common, store_access
+from actions.common import own_phone
+from actions.form_validation import RETRY_SLOT, FormValidation, gave_up, tries
 from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
 from bot.domain import municipalities
 from bot.domain.moments import Slot, choose_slot, next_free_slots, parse_preference
 from bot.domain.opening_hours import describe_hours
 from bot.domain.phone import parse_callback_phone, re_ask_text
 from bot.store import callbacks, records
-from bot.store.db import session_scope
 
-log = logging.getLogger(__name__)
-
-MAX_PHONE_TRIES = 3
 FORM_SLOTS = ("callback_phone", "callback_moment", "callback_id", "callback_reference")
 _REFERENCE = re.compile(r"\b([A-Za-z0-9]{3})[\s-]?(\d{2})\b")
 
@@ -50,12 +47,6 @@ def slot_buttons(slots: list[Slot]) -> list[dict[str, str]]:
     return [{"title": slot.label(), "payload": slot.label()} for slot in slots]
 
 
-def own_phone(municipality: municipalities.Municipality) -> str | None:
-    """The team's phone number when the file marks it as checked: then the parent may call it."""
-    team = municipality.team
-    return team.phone if team.phone and municipalities.is_verified(municipality, "team.phone") else None
-
-
 class ActionStartCallback(Action):
     def name(self) -> str:
         return "action_start_callback"
@@ -63,10 +54,9 @@ class ActionStartCallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[dict[str, Any]]:
         # Keeping numbers only as long as needed does not wait for a restart.
-        with session_scope() as session:
-            callbacks.purge_phone_numbers(session, callbacks.retention_days())
+        store_access.quietly("purge_phone_numbers", callbacks.purge_phone_numbers, callbacks.retention_days())
         dispatcher.utter_message(response="utter_callback_acknowledge")
-        return ([SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("callback_phone_tries", 0)]
+        return ([SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet(RETRY_SLOT, None)]
                 + gemeente_from_site(dispatcher, tracker))
 
 
@@ -78,39 +68,40 @@ class ActionAskCallbackMoment(Action):
                   domain: DomainDict) -> list[dict[str, Any]]:
         municipality, _known = common.municipality_of(tracker)
         hours = municipality.team.callback_hours
-        with session_scope() as session:
-            free = next_free_slots(common.now(), hours, _free_check(session, municipality))
+        try:
+            with store_access.session("free_callback_slots") as session:
+                free = next_free_slots(common.now(), hours, _free_check(session, municipality))
+        except store_access.StoreUnavailable:
+            free = []  # asked without buttons; booking the moment tells the parent if the store is still out
         dispatcher.utter_message(response="utter_callback_moment_question", hours=describe_hours(hours),
                                  buttons=slot_buttons(free))
         return []
 
 
-class ValidateCallbackForm(GemeenteValidation, common.FormValidation):
+class ValidateCallbackForm(GemeenteValidation, FormValidation):
+    # After the last unusable number (data/forms.yml) the form ends; action_callback_done says what
+    # to do instead.
     def name(self) -> str:
         return "validate_callback_form"
-
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> list[str]:
-        # After three unusable numbers the form ends; action_callback_done says what to do instead.
-        if (tracker.get_slot("callback_phone_tries") or 0) >= MAX_PHONE_TRIES:
-            return []
-        return domain_slots
 
     def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> dict[str, Any]:
         result = parse_callback_phone(str(value or ""))
         if not result.ok:
-            tries = int(tracker.get_slot("callback_phone_tries") or 0) + 1
-            if tries < MAX_PHONE_TRIES:
-                # Put together from parts (data/action_texts.yml): more help from the second try on.
-                dispatcher.utter_message(text=re_ask_text(result.problem or "invalid", tries))
-            return {"callback_phone": None, "callback_phone_tries": tries}
+            # Put together from parts (data/action_texts.yml): more help from the second try on.
+            attempt = tries(tracker, "callback_phone") + 1
+            return self.ask_again("callback_phone", dispatcher, tracker,
+                                  text=re_ask_text(result.problem or "invalid", attempt))
         municipality, _known = common.municipality_of(tracker)
-        with session_scope() as session:
-            draft = callbacks.create_draft(session, conversation_id=tracker.sender_id,
-                                           municipality=municipality.key, phone_e164=result.e164,
-                                           phone_masked=result.masked)
-            draft_id = draft.id
+        try:
+            with store_access.session("create_draft") as session:
+                draft = callbacks.create_draft(session, conversation_id=tracker.sender_id,
+                                               municipality=municipality.key, phone_e164=result.e164,
+                                               phone_masked=result.masked)
+                draft_id = draft.id
+        except store_access.StoreUnavailable:
+            store_access.tell_unavailable(dispatcher, tracker, "callback")
+            return self.store_failed("callback_phone")
         dispatcher.utter_message(response="utter_callback_phone_noted", phone=result.masked)
         return {"callback_phone": result.masked, "callback_id": draft_id}
 
@@ -119,29 +110,34 @@ class ValidateCallbackForm(GemeenteValidation, common.FormValidation):
         municipality, _known = common.municipality_of(tracker)
         hours, capacity = municipality.team.callback_hours, municipality.team.callback_capacity
         text = tracker.latest_message.get("text") or str(value or "")
-        with session_scope() as session:
-            is_free = _free_check(session, municipality)
-            slot = choose_slot(text, common.now(), hours, is_free)
-            wanted = slot
-            # Someone else may take the window between the check and the booking: then the next one.
-            tried: set[Slot] = set()
-            while slot is not None:
-                try:
-                    booked = callbacks.book_draft(session, tracker.get_slot("callback_id"),
-                                                  slot_date=slot.day, window_start=slot.window.start,
-                                                  window_end=slot.window.end, capacity=capacity,
-                                                  municipality=municipality.key)
-                except callbacks.DraftNotFound:
-                    # The number was erased meanwhile (a day-old draft): ask for it again.
-                    dispatcher.utter_message(response="utter_callback_phone_lost")
-                    return {"callback_moment": None, "callback_phone": None, "callback_id": None}
-                if booked is not None:
-                    records.record_event(session, "callback_booked", municipality.key)
-                    return {"callback_moment": slot.label(), "callback_reference": booked.reference}
-                tried.add(slot)
-                options = [s for s in next_free_slots(common.now(), hours, is_free, n=10) if s not in tried]
-                slot = options[0] if options and wanted is None else None
-            free = [s for s in next_free_slots(common.now(), hours, is_free) if s not in tried]
+        try:
+            with store_access.session("book_callback") as session:
+                is_free = _free_check(session, municipality)
+                slot = choose_slot(text, common.now(), hours, is_free)
+                wanted = slot
+                # Someone else may take the window between the check and the booking: then the next one.
+                tried: set[Slot] = set()
+                while slot is not None:
+                    try:
+                        booked = callbacks.book_draft(session, tracker.get_slot("callback_id"),
+                                                      slot_date=slot.day, window_start=slot.window.start,
+                                                      window_end=slot.window.end, capacity=capacity,
+                                                      municipality=municipality.key)
+                    except callbacks.DraftNotFound:
+                        # The number was erased meanwhile (a day-old draft): ask for it again.
+                        dispatcher.utter_message(response="utter_callback_phone_lost")
+                        return {"callback_moment": None, "callback_phone": None, "callback_id": None}
+                    if booked is not None:
+                        records.record_event(session, "callback_booked", municipality.key)
+                        return {"callback_moment": slot.label(), "callback_reference": booked.reference}
+                    tried.add(slot)
+                    options = [s for s in next_free_slots(common.now(), hours, is_free, n=10)
+                               if s not in tried]
+                    slot = options[0] if options and wanted is None else None
+                free = [s for s in next_free_slots(common.now(), hours, is_free) if s not in tried]
+        except store_access.StoreUnavailable:
+            store_access.tell_unavailable(dispatcher, tracker, "callback")
+            return self.store_failed("callback_moment")
         if not free:
             phone = own_phone(municipality)
             if phone:
@@ -176,12 +172,11 @@ class ActionCallbackDone(Action):
                                      moment=tracker.get_slot("callback_moment"),
                                      phone=tracker.get_slot("callback_phone"))
             dispatcher.utter_message(response="utter_ask_feedback")
-            return [SlotSet("callback_phone_tries", 0)]
+            return [SlotSet(RETRY_SLOT, None)]
         draft_id = tracker.get_slot("callback_id")
         if draft_id:
-            with session_scope() as session:
-                callbacks.discard_draft(session, draft_id)
-        if (tracker.get_slot("callback_phone_tries") or 0) >= MAX_PHONE_TRIES:
+            store_access.quietly("discard_draft", callbacks.discard_draft, draft_id)
+        if gave_up(tracker, "callback_form"):
             phone = own_phone(municipality)
             if phone:
                 dispatcher.utter_message(response="utter_callback_gave_up_phone", team=municipality.team.name,
@@ -189,7 +184,7 @@ class ActionCallbackDone(Action):
             else:
                 dispatcher.utter_message(response="utter_callback_gave_up_website",
                                          website=municipality.website)
-        return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("callback_phone_tries", 0)]
+        return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet(RETRY_SLOT, None)]
 
 
 class ActionCancelCallback(Action):
@@ -204,10 +199,14 @@ class ActionCancelCallback(Action):
         if not reference:
             dispatcher.utter_message(response="utter_cancel_callback_which")
             return []
-        with session_scope() as session:
-            cancelled = callbacks.cancel(session, reference)
-            if cancelled is not None:
-                records.record_event(session, "callback_cancelled", cancelled.municipality)
+        try:
+            with store_access.session("cancel_callback") as session:
+                cancelled = callbacks.cancel(session, reference)
+                if cancelled is not None:
+                    records.record_event(session, "callback_cancelled", cancelled.municipality)
+        except store_access.StoreUnavailable:
+            store_access.tell_unavailable(dispatcher, tracker, "cancel", reference=reference)
+            return []
         if cancelled is None:
             dispatcher.utter_message(response="utter_cancel_callback_unknown", reference=reference)
             return []

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import copy
-from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 
 from bot.domain import municipalities
 from bot.domain.names import SAFETY_INTENTS, SAFETY_SUICIDE, TIMEZONE, UNKNOWN_MUNICIPALITY
@@ -81,6 +79,12 @@ def municipality_of(tracker: Tracker) -> tuple[municipalities.Municipality, bool
     return municipalities.default_municipality(), False
 
 
+def own_phone(municipality: municipalities.Municipality) -> str | None:
+    """The team's phone number when the file marks it as checked: then the parent may call it."""
+    team = municipality.team
+    return team.phone if team.phone and municipalities.is_verified(municipality, "team.phone") else None
+
+
 def safety_signals(tracker: Tracker) -> set[str]:
     """The safety intents the user's messages in this conversation got (violence, suicide)."""
     return {
@@ -95,25 +99,3 @@ def had_safety_signal(tracker: Tracker) -> bool:
 
 def suicide_signal(tracker: Tracker) -> bool:
     return SAFETY_SUICIDE in safety_signals(tracker)
-
-
-class FormValidation(FormValidationAction, ABC):
-    """A FormValidationAction that validates answers only.
-
-    A flow's start action clears the form's slots (SlotSet to None) so that a second run asks
-    everything again; rasa-sdk would pass those cleared slots to the validators as if they were
-    answers. Here they are left out.
-    """
-
-    @abstractmethod
-    def name(self) -> str:
-        """Abstract, so that rasa-sdk does not register this base class as an action."""
-
-    async def get_validation_events(self, dispatcher: Any, tracker: Tracker, domain: Any) -> list[dict]:
-        last_user = max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=-1)
-        answers_only = copy.copy(tracker)
-        answers_only.events = [
-            event for i, event in enumerate(tracker.events)
-            if not (i > last_user and event.get("event") == "slot" and event.get("value") is None)
-        ]
-        return await super().get_validation_events(dispatcher, answers_only, domain)

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common, store_access
+from actions.form_validation import FormValidation
 
 COMMENT_MAX_CHARS = 500
 SKIPPED = "-"
@@ -30,7 +31,7 @@ def feedback_context(events: list[dict[str, Any]]) -> str:
     return "gesprek"
 
 
-class ValidateFeedbackForm(common.FormValidation):
+class ValidateFeedbackForm(FormValidation):
     def name(self) -> str:
         return "validate_feedback_form"
 

@@ -9,10 +9,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import callback, schemes, screening
+from actions import callback, schemes, screening, store_access
+from actions.form_validation import RETRY_SLOT
 from bot.domain import content
 from bot.store import callbacks
-from bot.store.db import session_scope
 
 # What stopping a form means for that form (domain.yml); any other form gets utter_form_stopped.
 STOPPED = {
@@ -53,11 +53,10 @@ class ActionFormStopped(Action):
         form = last_form(tracker.events)
         draft_id = tracker.get_slot("callback_id")
         if form == "callback_form" and draft_id and not tracker.get_slot("callback_reference"):
-            with session_scope() as session:
-                callbacks.discard_draft(session, draft_id)
+            store_access.quietly("discard_draft", callbacks.discard_draft, draft_id)
         dispatcher.utter_message(response=STOPPED.get(form or "", "utter_form_stopped"),
                                  buttons=content.topic_buttons())
-        return [SlotSet(slot, None) for slot in slots_of(form)] + [SlotSet("form_retry", None)]
+        return [SlotSet(slot, None) for slot in slots_of(form)] + [SlotSet(RETRY_SLOT, None)]
 
 
 class ActionAcknowledgeInform(Action):

@@ -7,7 +7,6 @@ on the custom `{"handoff": ...}` message; the bot itself never pretends a person
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
@@ -15,17 +14,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common
+from actions import common, store_access
 from actions.fallback import FALLBACK_INTENT
+from actions.form_validation import FormValidation
 from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
 from bot.domain import municipalities
 from bot.domain.names import EXPERT_LEVELS
 from bot.domain.opening_hours import describe_hours, describe_next_opening, is_open
 from bot.domain.texts import button, text
 from bot.store import handoffs, records
-from bot.store.db import session_scope
 
-log = logging.getLogger(__name__)
 
 class ActionStartHandoff(Action):
     """Says what happens before anything is asked; the site's municipality needs no question."""
@@ -39,7 +37,7 @@ class ActionStartHandoff(Action):
         return gemeente_from_site(dispatcher, tracker)
 
 
-class ValidateHandoffForm(GemeenteValidation, common.FormValidation):
+class ValidateHandoffForm(GemeenteValidation, FormValidation):
     def name(self) -> str:
         return "validate_handoff_form"
 
@@ -92,7 +90,7 @@ class ActionHandoff(Action):
         chat_open = is_open(moment, team.live_chat_hours)
         request = None
         try:
-            with session_scope() as session:
+            with store_access.session("request_handoff") as session:
                 if chat_open and records.available_experts(session, municipality.key):
                     request = handoffs.request(
                         session, conversation_id=tracker.sender_id, municipality=municipality.key,
@@ -105,9 +103,12 @@ class ActionHandoff(Action):
                     handoff = {"id": request.id, "reason": request.reason}
                 else:
                     records.record_event(session, "handoff_unavailable", municipality.key)
-        except Exception:  # noqa: BLE001 - the user still gets the callback offer below
-            log.exception("handoff: store unavailable")
-            request = None
+        except store_access.StoreUnavailable:
+            if chat_open:  # a person could have been free: say that this failed, and how else to reach them
+                store_access.tell_unavailable(dispatcher, tracker, "handoff", extra=safety_lines(tracker),
+                                              buttons=[button("request_callback"), button("topics")])
+                return []
+            request = None  # only the count failed: the chat is closed anyway
         if request is not None:
             dispatcher.utter_message(response="utter_handoff_queued", team=team.name)
             dispatcher.utter_message(json_message={"handoff": handoff})

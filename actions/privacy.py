@@ -14,6 +14,7 @@ from rasa_sdk.events import Restarted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import store_access
+from bot.store import records
 
 
 class ActionDeleteConversation(Action):
@@ -23,6 +24,11 @@ class ActionDeleteConversation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        store_access.erase_conversation(tracker.sender_id)
+        try:
+            with store_access.session("erase_conversation") as session:
+                records.erase_conversation(session, tracker.sender_id)
+        except store_access.StoreUnavailable:
+            store_access.tell_unavailable(dispatcher, tracker, "delete")
+            return [Restarted()]
         dispatcher.utter_message(response="utter_conversation_deleted")
         return [Restarted()]

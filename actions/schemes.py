@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common, store_access
+from actions.form_validation import RETRY_SLOT, FormValidation
 from actions.gemeente_slot import GemeenteValidation, gemeente_from_site
 from bot.domain import eligibility
 from bot.domain.facts import euro, load_facts
@@ -69,7 +70,7 @@ class ActionStartSchemes(Action):
         money_short = bool(_MONEY_SHORT.search(tracker.latest_message.get("text") or ""))
         dispatcher.utter_message(response="utter_schemes_intro")
         return [SlotSet(slot, None) for slot in FORM_SLOTS] + [
-            SlotSet("schemes_money_short", money_short), SlotSet("form_retry", None),
+            SlotSet("schemes_money_short", money_short), SlotSet(RETRY_SLOT, None),
             *gemeente_from_site(dispatcher, tracker)]
 
 
@@ -94,7 +95,7 @@ class ActionAskSchemesSavings(Action):
         return []
 
 
-class ValidateSchemesForm(GemeenteValidation, common.FormValidation):
+class ValidateSchemesForm(GemeenteValidation, FormValidation):
     def name(self) -> str:
         return "validate_schemes_form"
 

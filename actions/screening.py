@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common, store_access
+from actions.form_validation import RETRY_SLOT, FormValidation
 from bot.domain import municipalities
 from bot.domain.names import EXPERT_LEVELS
 from bot.domain.opening_hours import is_open
@@ -50,7 +51,7 @@ class ActionStartScreening(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[dict[str, Any]]:
-        return [SlotSet(name, None) for name in slot_names()] + [SlotSet("form_retry", None)]
+        return [SlotSet(name, None) for name in slot_names()] + [SlotSet(RETRY_SLOT, None)]
 
 
 class _AskScreeningQuestion(Action, ABC):
@@ -66,7 +67,7 @@ class _AskScreeningQuestion(Action, ABC):
                   domain: DomainDict) -> list[dict[str, Any]]:
         screening = load_screening()
         first = screening.questions[0].key == self.key
-        if first and tracker.get_slot("form_retry") is None:
+        if first and tracker.get_slot(RETRY_SLOT) is None:
             dispatcher.utter_message(text=screening.intro)
         dispatcher.utter_message(text=screening.question(self.key).text, buttons=YES_NO_BUTTONS)
         return []
@@ -80,13 +81,13 @@ ASK_ACTIONS = [
 ]
 
 
-class ValidateScreeningForm(common.FormValidation):
+class ValidateScreeningForm(FormValidation):
     def name(self) -> str:
         return "validate_screening_form"
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> list[str]:
-        return slot_names()
+        return await super().required_slots(slot_names(), dispatcher, tracker, domain)
 
     def __getattr__(self, attribute: str):
         # validate_screening_<key> for every question, without writing one method per question.
@@ -103,17 +104,11 @@ class ValidateScreeningForm(common.FormValidation):
 
     def _validate_answer(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
                          tracker: Tracker) -> dict[str, Any]:
-        screening = load_screening()
-        question = screening.question(slot[len("screening_"):])
         answer = common.yes_no(tracker, value)
-        if answer is None:
-            if tracker.get_slot("form_retry") != slot:
-                dispatcher.utter_message(response="utter_screening_yes_or_no")
-                return {slot: None, "form_retry": slot}
-            dispatcher.utter_message(response="utter_screening_skipped")
-            return {slot: ANSWER_UNKNOWN, "form_retry": None}
-        filled: dict[str, Any] = {slot: ANSWER_YES if answer else ANSWER_NO, "form_retry": None}
-        if answer and question.safety:
+        if answer is None:  # after the last try (data/forms.yml) the question is skipped
+            return self.ask_again(slot, dispatcher, tracker, response="utter_screening_yes_or_no")
+        filled: dict[str, Any] = {slot: ANSWER_YES if answer else ANSWER_NO}
+        if answer and load_screening().question(slot[len("screening_"):]).safety:
             # Safety first: straight to the (urgent) outcome, which opens with Veilig Thuis and 112.
             for other in slot_names():
                 if other != slot and tracker.get_slot(other) is None:

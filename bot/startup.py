@@ -11,6 +11,7 @@ import sys
 
 from bot.domain import texts
 from bot.domain.facts import load_facts
+from bot.domain.form_rules import load_form_rules
 from bot.domain.municipalities import MunicipalityDataError, load_all
 from bot.domain.screening_scoring import load_screening
 from bot.store import callbacks
@@ -23,6 +24,7 @@ def check() -> None:
     municipalities = load_all()
     facts = load_facts()
     screening = load_screening()
+    load_form_rules()
     texts.FILE.data  # noqa: B018 - read now: a broken texts file stops the start, not a conversation
     migrate()
     with session_scope() as session:

@@ -127,7 +127,7 @@ def test_unknown_topic_lists_the_topics_again():
     assert result[0]["value"] is None
 
 
-def test_delete_conversation_confirms_and_restarts():
+def test_delete_conversation_confirms_and_restarts(sqlite_store):
     messages, result = run(ActionDeleteConversation(), [user("affirm")])
     assert messages[0]["response"] == "utter_conversation_deleted"
     assert result[0]["event"] == "restart"

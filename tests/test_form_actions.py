@@ -108,9 +108,10 @@ def test_unclear_answer_is_asked_again_once_then_skipped():
     check = getattr(validator, f"validate_{slot}")
     dispatcher = CollectingDispatcher()
     first = asyncio.run(check("banaan", dispatcher, tracker("banaan"), {}))
-    assert first == {slot: None, "form_retry": slot} and "ja of nee" in texts(dispatcher)
-    second = asyncio.run(check("banaan", CollectingDispatcher(), tracker("banaan", slots={"form_retry": slot}), {}))
-    assert second == {slot: "onbekend", "form_retry": None}
+    assert first == {slot: None, "form_retry": f"{slot}:1"} and "ja of nee" in texts(dispatcher)
+    dispatcher = CollectingDispatcher()
+    second = asyncio.run(check("banaan", dispatcher, tracker("banaan", slots={"form_retry": f"{slot}:1"}), {}))
+    assert second == {slot: "onbekend", "form_retry": None} and "sla deze vraag over" in texts(dispatcher)
 
 
 def test_safety_yes_ends_the_questions():
@@ -125,14 +126,14 @@ def test_safety_yes_ends_the_questions():
         "ja", CollectingDispatcher(), tracker("ja", "affirm", slots=answered), {}))
     unanswered = [name for name in names if name not in answered and name != slot]
     assert unanswered, "the safety question is not the only one left: the skip must show"
-    assert filled == {slot: "ja", "form_retry": None, **{name: "overgeslagen" for name in unanswered}}
+    assert filled == {slot: "ja", **{name: "overgeslagen" for name in unanswered}}
 
 
 def test_safety_no_asks_the_other_questions():
     validator = screening.ValidateScreeningForm()
     slot = f"screening_{load_screening().safety_question.key}"
     filled = asyncio.run(getattr(validator, f"validate_{slot}")("nee", CollectingDispatcher(), tracker("nee", "deny"), {}))
-    assert filled == {slot: "nee", "form_retry": None}
+    assert filled == {slot: "nee"}
 
 
 def _answers(value: str) -> dict:
@@ -373,16 +374,17 @@ def test_valid_phone_is_stored_encrypted_and_only_masked_in_the_slot(store, tmp_
 def test_invalid_phone_is_asked_again_with_an_example(store, text):
     dispatcher = CollectingDispatcher()
     result = callback.ValidateCallbackForm().validate_callback_phone(text, dispatcher, tracker(text), {})
-    assert result == {"callback_phone": None, "callback_phone_tries": 1}
+    assert result == {"callback_phone": None, "form_retry": "callback_phone:1"}
     assert texts(dispatcher)
 
 
 def test_three_bad_numbers_end_the_form_with_another_way(store):
     validator = callback.ValidateCallbackForm()
     dispatcher = CollectingDispatcher()
-    result = validator.validate_callback_phone("abc", dispatcher, tracker("abc", slots={"callback_phone_tries": 2}), {})
-    assert result["callback_phone_tries"] == 3 and not dispatcher.messages
-    done = tracker(slots={"callback_phone_tries": 3})
+    result = validator.validate_callback_phone("abc", dispatcher, tracker("abc", slots={"form_retry": "callback_phone:2"}),
+                                               {})
+    assert result["form_retry"] == "callback_phone:3" and not dispatcher.messages
+    done = tracker(slots={"form_retry": "callback_phone:3"})
     assert asyncio.run(validator.required_slots(["callback_phone"], CollectingDispatcher(), done, {})) == []
     dispatcher, _ = run(callback.ActionCallbackDone(), done)
     assert "zelf bellen" in texts(dispatcher)
