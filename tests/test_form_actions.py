@@ -30,6 +30,7 @@ from actions import (
 from bot.domain.screening_scoring import load_screening
 from bot.store import models, records
 from bot.store.db import session_scope
+from tests.support.action_runner import dispatched, said
 from tests.support.responses import rendered, rendered_text
 
 SENDER = "test-conversation"
@@ -46,18 +47,10 @@ def store(sqlite_store, monkeypatch):
 
 def tracker(text: str = "", intent: str = "inform", slots: dict | None = None, events: list | None = None,
             sender: str = SENDER) -> Tracker:
-    return Tracker.from_dict({
-        "sender_id": sender, "slots": slots or {},
-        "latest_message": {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []},
-        "events": events or [], "paused": False, "followup_action": None,
-        "active_loop": {}, "latest_action_name": "action_listen",
-    })
+    return said(text, intent, slots, events, sender)
 
 
-def run(action, track: Tracker) -> tuple[CollectingDispatcher, list[dict]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, track, {}))
-    return dispatcher, events
+run = dispatched
 
 
 def texts(dispatcher: CollectingDispatcher) -> str:

@@ -27,6 +27,7 @@ from actions import (
     store_access,
 )
 from bot.domain.screening_scoring import load_screening
+from tests.support.action_runner import dispatched, said
 from tests.support.responses import RESPONSES, rendered, rendered_text
 
 SENDER = "broken-store"
@@ -49,17 +50,11 @@ def broken(monkeypatch, caplog):
 
 def tracker(text: str = "", intent: str = "inform", slots: dict | None = None, events: list | None = None,
             requested: str | None = None) -> Tracker:
-    return Tracker.from_dict({
-        "sender_id": SENDER, "slots": {**(slots or {}), "requested_slot": requested},
-        "latest_message": {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []},
-        "events": events or [], "paused": False, "followup_action": None,
-        "active_loop": {}, "latest_action_name": "action_listen",
-    })
+    return said(text, intent, slots, events, SENDER, requested)
 
 
 def run(action, track: Tracker) -> tuple[str, list[dict]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, track, {}))
+    dispatcher, events = dispatched(action, track)
     return rendered_text(dispatcher.messages), events
 
 

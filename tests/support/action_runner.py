@@ -39,3 +39,24 @@ def run(action, events, slots=None):
     dispatcher = CollectingDispatcher()
     result = asyncio.run(action.run(dispatcher, tracker(events, slots), {}))
     return dispatcher.messages, result
+
+
+def said(text: str = "", intent: str = "inform", slots: dict | None = None, events: list | None = None,
+         sender: str = "test", requested: str | None = None) -> Tracker:
+    """A tracker whose latest message is `text` (heard as `intent`): what a form's validation sees.
+    With `requested`, the form is asking for that slot."""
+    if requested is not None:
+        slots = {**(slots or {}), "requested_slot": requested}
+    return Tracker.from_dict({
+        "sender_id": sender, "slots": slots or {},
+        "latest_message": {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []},
+        "events": events or [], "paused": False, "followup_action": None,
+        "active_loop": {}, "latest_action_name": "action_listen",
+    })
+
+
+def dispatched(action, track: Tracker) -> tuple[CollectingDispatcher, list[dict]]:
+    """Run `action` on `track`: its dispatcher (what the parent is told) and the events it returned."""
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, track, {}))
+    return dispatcher, events
