@@ -256,7 +256,7 @@ def test_sweep_sets_away_experts_without_a_live_session(store):
     assert auth.load_session(stale_token) is None
 
 
-def test_old_password_hashes_are_upgraded_at_login(store):
+def test_old_password_hashes_are_upgraded_at_login(store, production_hashing):
     add_account("anne")
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     with session_scope() as session:

@@ -13,7 +13,7 @@ from bot.launcher import free_port
 async def serve(rasa) -> tuple[web.AppRunner, str]:
     app = web.Application()
     # A short ping interval: the test client long-polls, and closing waits for the current poll.
-    WebChat(Router(rasa, secret="s"), cors_origins="*", ping_interval=1,
+    WebChat(Router(rasa, secret="s"), cors_origins="*", ping_interval=0.2,
             ping_timeout=1).attach(app)
     runner = web.AppRunner(app)
     await runner.setup()
