@@ -1,3 +1,5 @@
 from bot.gateway.app import main
+from bot.gateway.logs import configure
 
+configure()  # LOG_FORMAT=json (default) or text
 main()

@@ -15,7 +15,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.console import app as console
-from bot.gateway import telegram, theme
+from bot.gateway import logs, metrics, readiness, telegram, theme
 from bot.gateway.rasa import AsyncRasa
 from bot.gateway.router import Router
 from bot.gateway.webchat import WebChat
@@ -73,11 +73,14 @@ async def demo_page(request: web.Request) -> web.FileResponse:
 def build_app(settings: Settings, *, with_telegram: bool = True) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     rasa = AsyncRasa(settings.rasa_url, settings.rasa_token)
-    router = Router(rasa, secret=settings.secret, handoff_timeout=settings.handoff_timeout)
+    counts = metrics.Metrics()
+    router = Router(rasa, secret=settings.secret, handoff_timeout=settings.handoff_timeout, metrics=counts)
     webchat = WebChat(router, cors_origins=settings.cors_origins)
     webchat.attach(app)
     app["router"], app["webchat"], app["rasa"] = router, webchat, rasa
     app.router.add_get("/health", health)
+    readiness.attach(app)  # /ready: Rasa answers and the store reads
+    metrics.attach(app, counts)  # /metrics: loopback only, or METRICS_TOKEN
     # The embeddable widget (widget.js, css, vendored socket.io client) and the demo page.
     app.router.add_static("/widget/", STATIC)
     app.router.add_get("/", demo_page)
@@ -113,7 +116,8 @@ def build_app(settings: Settings, *, with_telegram: bool = True) -> web.Applicat
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
+    """Serve the gateway; logging is set up by `python -m bot.gateway` (bot/gateway/logs.py)."""
     settings = Settings.from_env()
     log.info("gateway on http://%s:%d, Rasa at %s", settings.host, settings.port, settings.rasa_url)
-    web.run_app(build_app(settings), host=settings.host, port=settings.port, print=None)
+    web.run_app(build_app(settings), host=settings.host, port=settings.port, print=None,
+                access_log_class=logs.AccessLogger)

@@ -61,6 +61,12 @@ class AsyncRasa:
         response.raise_for_status()
         return response.json()
 
+    async def status(self, timeout: float = 2.0) -> None:
+        """Whether Rasa answers (for /ready): its /status with the token, or / without one; raises if not."""
+        path, params = ("/status", {"token": self.token}) if self.token else ("/", None)
+        response = await self._http().get(path, params=params, timeout=timeout)
+        response.raise_for_status()
+
     async def close(self) -> None:
         if self._client is not None:
             await self._client.aclose()

@@ -29,11 +29,12 @@ import httpx
 from bot.domain.names import ConversationMode, utcnow
 from bot.domain.redact import redact
 from bot.gateway.channels import Channel
+from bot.gateway.metrics import KIND_OF_INTENT, Metrics
 from bot.gateway.rasa import AsyncRasa
 from bot.gateway.texts import button, texts
 from bot.store import handoffs, records
 from bot.store.db import read_scope, session_scope
-from bot.store.models import Conversation
+from bot.store.models import Conversation, HandoffRequest
 from language import safety
 from language.normalize import REPLACEMENT, clean
 
@@ -52,8 +53,10 @@ class Router:
     max_message_chars = MAX_MESSAGE_CHARS  # also what an expert may write (the console's LiveChat)
 
     def __init__(self, rasa: AsyncRasa, *, secret: str, handoff_timeout: float = 300.0,
-                 safety_reply_seconds: float = SAFETY_REPLY_SECONDS) -> None:
+                 safety_reply_seconds: float = SAFETY_REPLY_SECONDS, metrics: Metrics | None = None) -> None:
         self.rasa = rasa
+        # Counts only (bot/gateway/metrics.py); a router of its own in the tests gets its own registry.
+        self.metrics = metrics or Metrics(with_store=False)
         self.secret = secret.encode()
         self.handoff_timeout = handoff_timeout
         self.safety_reply_seconds = safety_reply_seconds
@@ -113,8 +116,11 @@ class Router:
         channel = self.channels.get(conversation.channel)
         if channel is not None and messages:
             await channel.deliver(conversation.address, messages)
+            self.metrics.messages_out(conversation.channel, len(messages))
 
     async def _notify(self, conversation_id: str, event: dict) -> None:
+        if event.get("type") != "erased" or event.get("handoff_id"):
+            self.metrics.handoff_event(str(event.get("type")))
         for listener in list(self.listeners):
             try:
                 await listener(conversation_id, event)
@@ -125,6 +131,7 @@ class Router:
 
     async def from_user(self, channel: str, address: str, text: str, *, metadata: dict | None = None) -> None:
         """A parent's message; `metadata` (e.g. the site's municipality) goes with it to Rasa."""
+        self.metrics.message_in(channel)
         async with self._turn(f"{channel}:{address}"):
             await self._from_user(channel, address, text, metadata)
 
@@ -148,11 +155,16 @@ class Router:
         channel = self.channels.get(conversation.channel)
         if channel is not None:
             await channel.typing(conversation.address)
+        started = asyncio.get_running_loop().time()
         try:
             replies = await self.rasa.send(conversation.id, text, metadata)
         except (httpx.HTTPError, ValueError):
             log.exception("router: Rasa did not answer")
+            self.metrics.rasa_error("send")
             replies = self._without_rasa(text)
+        else:
+            self.metrics.rasa_reply.observe(asyncio.get_running_loop().time() - started)
+            self.metrics.bot_replies(replies)
         handoff = next((r["custom"]["handoff"] for r in replies
                         if isinstance(r.get("custom"), dict) and "handoff" in r["custom"]), None)
         # The hand-over message is for the gateway, not for the parent's screen.
@@ -160,11 +172,11 @@ class Router:
         if handoff:
             await self._start_handoff(conversation, handoff)
 
-    @staticmethod
-    def _without_rasa(text: str) -> list[dict]:
+    def _without_rasa(self, text: str) -> list[dict]:
         """Rasa unreachable: a friendly message; a safety signal still gets the helplines."""
         signal = safety.load().detect(text)
         if signal == safety.SUICIDE:
+            self.metrics.safety_answer(KIND_OF_INTENT[signal], "gateway")
             return [{"text": texts()["helplines_suicide"]}]
         return [{"text": texts()["unavailable"]}]
 
@@ -174,12 +186,14 @@ class Router:
         try:
             intent = ((await self.rasa.parse(text)).get("intent") or {}).get("name")
         except (httpx.HTTPError, ValueError):
+            self.metrics.rasa_error("parse")
             return safety.load().detect(text)
         return intent if intent in (safety.VIOLENCE, safety.SUICIDE) else None
 
     async def _flag_safety(self, conversation: Conversation, signal: str) -> None:
         """Tell the expert at once; give the parent the helplines if no expert writes within a minute."""
         note = texts()["expert_safety_flag"]
+        self.metrics.safety_answer(KIND_OF_INTENT.get(signal, "other"), "expert_flag")
         await self._store(self._add_live, conversation.id, "system", note)
         await self._notify(conversation.id, {"type": "safety", "handoff_id": conversation.handoff_id,
                                              "signal": signal})
@@ -198,6 +212,7 @@ class Router:
         if self._expert_wrote.get(conversation.id, -1.0) >= since:
             return
         key = "helplines_suicide" if signal == safety.SUICIDE else "helplines_violence"
+        self.metrics.safety_answer(KIND_OF_INTENT.get(signal, "other"), "gateway")
         await self._deliver(conversation, [{"text": texts()[key]}])
 
     async def _to_expert(self, conversation: Conversation, text: str) -> None:
@@ -263,6 +278,7 @@ class Router:
         if ended is None:
             return  # taken or ended meanwhile
         conversation, handoff_id = ended
+        self.metrics.handoff_waited("expired", await self._store(self._waited, handoff_id))
         self._acknowledged.discard(conversation_id)
         minutes = max(1, round(self.handoff_timeout / 60))
         await self._deliver(conversation, [{"text": texts()["expired"].format(minutes=minutes),
@@ -309,6 +325,7 @@ class Router:
         conversation = await self._store(self._get, conversation_id)
         if conversation is None or conversation.mode != ConversationMode.HUMAN:
             return False
+        self.metrics.handoff_waited("taken", await self._store(self._waited, conversation.handoff_id))
         await self._deliver(conversation, [{"text": texts()["expert_joined"], "from": "expert"}])
         await self._notify(conversation_id, {"type": "taken", "handoff_id": conversation.handoff_id})
         return True
@@ -346,6 +363,7 @@ class Router:
             await self.rasa.execute(conversation_id, "action_listen")
         except (httpx.HTTPError, ValueError):
             log.exception("router: Rasa did not take the conversation back")
+            self.metrics.rasa_error("execute")
             messages = [{"text": texts()["left_queue"]}]
         await self._deliver(conversation, messages)
         await self._notify(conversation_id, {"type": "handed_back", "handoff_id": handoff_id})
@@ -367,8 +385,17 @@ class Router:
             tracker = await self.rasa.tracker(conversation_id)
         except (httpx.HTTPError, ValueError):
             log.exception("router: the conversation's history could not be read from Rasa")
+            self.metrics.rasa_error("tracker")
             return None
         return tracker.get("events") or []
+
+    @staticmethod
+    def _waited(handoff_id: str | None) -> float | None:
+        """Seconds from the request to its being taken (or ended); None when there is no such request."""
+        with read_scope() as session:
+            found = session.get(HandoffRequest, handoff_id) if handoff_id else None
+            end = found and (found.taken_at or found.closed_at)
+            return (end - found.created_at).total_seconds() if found is not None and end else None
 
     @staticmethod
     def _get(conversation_id: str) -> Conversation | None:
@@ -404,6 +431,7 @@ class Router:
             messages = await self.rasa.execute(conversation.id, "action_delete_conversation")
         except (httpx.HTTPError, ValueError):
             log.exception("router: Rasa could not erase a conversation")
+            self.metrics.rasa_error("execute")
             await self._store(self._erase_own, conversation.id)
             messages = [{"text": texts()["conversation_erased"]}]
         await self._deliver(conversation, messages)

@@ -42,6 +42,11 @@ class FakeRasa:
         intent = self.intents.get(text) or safety.load().detect(text) or "faq"
         return {"text": text, "intent": {"name": intent, "confidence": 1.0}}
 
+    async def status(self, timeout: float = 2.0) -> None:
+        """Rasa answers (the gateway's /ready), unless it is down."""
+        if self.fail:
+            raise httpx.ConnectError("Rasa is down")
+
     async def tracker(self, sender: str) -> dict:
         """The tracker as Rasa's HTTP API returns it; tests put events in `trackers`."""
         if self.fail:
