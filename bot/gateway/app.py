@@ -15,7 +15,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.console import app as console
-from bot.gateway import telegram, theme
+from bot.gateway import housekeeping, telegram, theme
 from bot.gateway.rasa import AsyncRasa
 from bot.gateway.router import Router
 from bot.gateway.webchat import WebChat
@@ -109,6 +109,7 @@ def build_app(settings: Settings, *, with_telegram: bool = True) -> web.Applicat
 
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
+    housekeeping.attach(app)  # retention: old phone numbers and conversations, at start-up and hourly
     return app
 
 
