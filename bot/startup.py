@@ -14,7 +14,7 @@ from bot.domain.facts import load_facts
 from bot.domain.form_rules import load_form_rules
 from bot.domain.municipalities import MunicipalityDataError, load_all
 from bot.domain.screening_scoring import load_screening
-from bot.store import callbacks
+from bot.store import callbacks, retention
 from bot.store.db import database_url, migrate, session_scope
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ def check() -> None:
     screening = load_screening()
     load_form_rules()
     texts.FILE.data  # noqa: B018 - read now: a broken texts file stops the start, not a conversation
+    retention.retention_days()  # the gateway deletes old conversations; a wrong setting stops the start here
     migrate()
     with session_scope() as session:
         erased = callbacks.purge_phone_numbers(session, callbacks.retention_days())

@@ -15,7 +15,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.console import app as console
-from bot.gateway import logs, metrics, readiness, telegram, theme
+from bot.gateway import housekeeping, logs, metrics, readiness, telegram, theme
 from bot.gateway.rasa import AsyncRasa
 from bot.gateway.router import Router
 from bot.gateway.webchat import WebChat
@@ -112,6 +112,7 @@ def build_app(settings: Settings, *, with_telegram: bool = True) -> web.Applicat
 
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
+    housekeeping.attach(app)  # retention: old phone numbers and conversations, at start-up and hourly
     return app
 
 
