@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Start the action server and the Rasa server together; Ctrl-C stops both.
-# Ports and the model can be changed with RASA_PORT, ACTIONS_PORT and MODEL.
+# Start the action server, Rasa and the gateway under supervisord (ops/supervisord.conf), in the
+# foreground: a process that stops is started again; Ctrl-C (or SIGTERM) stops all three.
+# Ports and the model can be changed with RASA_PORT, ACTIONS_PORT, GATEWAY_PORT and MODEL; logs, the
+# pid file and the control socket go to SCHEIDINGSPUNT_VAR (default var/), the virtualenv is SCHEIDINGSPUNT_VENV (.venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RASA_PORT="${RASA_PORT:-5005}"
-ACTIONS_PORT="${ACTIONS_PORT:-5055}"
-GATEWAY_PORT="${GATEWAY_PORT:-8080}"
-MODEL="${MODEL:-models/scheidingspunt.tar.gz}"
-mkdir -p var
+export RASA_PORT="${RASA_PORT:-5005}"
+export ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+export GATEWAY_PORT="${GATEWAY_PORT:-8080}"
+export MODEL="${MODEL:-models/scheidingspunt.tar.gz}"
+# Only the gateway (and the action server's callers) talk to Rasa: it listens on loopback by default.
+export RASA_INTERFACE="${RASA_INTERFACE:-127.0.0.1}"
+SCHEIDINGSPUNT_HOME="$(pwd)"
+SCHEIDINGSPUNT_VENV="$(cd "${SCHEIDINGSPUNT_VENV:-.venv}" && pwd)"
+mkdir -p "${SCHEIDINGSPUNT_VAR:-var}/log"
+SCHEIDINGSPUNT_VAR="$(cd "${SCHEIDINGSPUNT_VAR:-var}" && pwd)"
+chmod 700 "$SCHEIDINGSPUNT_VAR"
+export SCHEIDINGSPUNT_HOME SCHEIDINGSPUNT_VENV SCHEIDINGSPUNT_VAR
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 export ACTION_ENDPOINT_URL="http://localhost:${ACTIONS_PORT}/webhook"
 export TRACKER_DIALECT="${TRACKER_DIALECT:-sqlite}" TRACKER_DB="${TRACKER_DB:-var/tracker.db}"
@@ -17,33 +26,23 @@ export TRACKER_HOST="${TRACKER_HOST:-}" TRACKER_USER="${TRACKER_USER:-}" TRACKER
 # The project's own store (callbacks, hand-overs, figures): SQLite under var/ unless DATABASE_URL is set.
 # Callback phone numbers are encrypted with a Fernet key; for local use one is generated in var/.
 if [ -z "${SCHEIDINGSPUNT_FERNET_KEY:-}" ]; then
-  SCHEIDINGSPUNT_FERNET_KEY="$(.venv/bin/python -c 'from bot.store.crypto import ensure_local_key; print(ensure_local_key())')"
+  SCHEIDINGSPUNT_FERNET_KEY="$("$SCHEIDINGSPUNT_VENV/bin/python" -c 'from bot.store.crypto import ensure_local_key; print(ensure_local_key())')"
   export SCHEIDINGSPUNT_FERNET_KEY
 fi
 # Validates the municipality, facts and screening files and migrates the database; stops on errors.
-.venv/bin/python -m bot.startup
+"$SCHEIDINGSPUNT_VENV/bin/python" -m bot.startup
 
-pids=()
-stop() {
-  trap - INT TERM EXIT
-  echo "Stopping Scheidingspunt ..."
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap stop INT TERM EXIT
-
-.venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" &
-pids+=($!)
 # Rasa's HTTP API is on (the gateway hands conversations back through it), behind a token.
-export RASA_TOKEN="${RASA_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(24))')}"
-# Only the gateway (and the action server's callers) talk to Rasa: it listens on loopback by default.
-.venv/bin/rasa run --model "$MODEL" --interface "${RASA_INTERFACE:-127.0.0.1}" --port "$RASA_PORT" --endpoints endpoints.yml \
-  --credentials credentials.yml --cors "*" --enable-api --auth-token "$RASA_TOKEN" &
-pids+=($!)
+RASA_TOKEN="${RASA_TOKEN:-$("$SCHEIDINGSPUNT_VENV/bin/python" -c 'import secrets; print(secrets.token_hex(24))')}"
+export RASA_TOKEN
 # The gateway: web chat (socket.io) and Telegram (when TELEGRAM_TOKEN is set) in front of Rasa.
-RASA_URL="http://127.0.0.1:${RASA_PORT}" GATEWAY_PORT="$GATEWAY_PORT" .venv/bin/python -m bot.gateway &
-pids+=($!)
+export RASA_URL="http://127.0.0.1:${RASA_PORT}"
 
 echo "Scheidingspunt starting: gateway on http://localhost:${GATEWAY_PORT}, Rasa on :${RASA_PORT}, actions on :${ACTIONS_PORT}"
-# Stop everything as soon as either process ends.
-wait -n
+for program in gateway rasa actions; do
+  echo "  ${program} log: ${SCHEIDINGSPUNT_VAR}/log/${program}.log"
+done
+echo "  supervisord log: ${SCHEIDINGSPUNT_VAR}/log/supervisord.log; a process that stops is started again, Ctrl-C stops everything"
+echo "  status: ${SCHEIDINGSPUNT_VENV}/bin/supervisorctl -s unix://${SCHEIDINGSPUNT_VAR}/supervisor.sock status"
+# supervisord takes this shell's place, so Ctrl-C and SIGTERM reach it directly.
+exec "$SCHEIDINGSPUNT_VENV/bin/supervisord" --nodaemon --configuration ops/supervisord.conf
