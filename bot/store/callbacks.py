@@ -7,7 +7,6 @@ transaction at a time.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from datetime import date, datetime, time, timedelta
@@ -17,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.domain import settings
 from bot.domain.names import CALLBACK_CLOSED, CallbackStatus, utcnow
 from bot.store.crypto import decrypt_phone, encrypt_phone
 from bot.store.models import Callback, CallbackDraft, CallbackSlot
@@ -52,16 +52,7 @@ def normalize_reference(text: str) -> str | None:
 
 def retention_days() -> int:
     """How long a closed callback keeps its phone number: env CALLBACK_RETENTION_DAYS, default 14."""
-    raw = os.environ.get(RETENTION_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_RETENTION_DAYS
-    try:
-        days = int(raw)
-    except ValueError:
-        raise ValueError(f"{RETENTION_VARIABLE} must be a whole number of days, not {raw!r}") from None
-    if days < 0:
-        raise ValueError(f"{RETENTION_VARIABLE} cannot be negative ({days})")
-    return days
+    return settings.days(RETENTION_VARIABLE, DEFAULT_RETENTION_DAYS, 0)
 
 
 def _slot_filter(municipality: str, slot_date: date, window_start: time):

@@ -51,6 +51,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.orm import Session
 
+from bot.domain import settings
 from bot.domain.names import CallbackStatus, utcnow
 from bot.store.callbacks import release_place
 from bot.store.db import session_scope
@@ -85,16 +86,7 @@ TRACKER_EVENTS = Table(
 
 def retention_days(environ: Mapping[str, str] | None = None) -> int:
     """Days a conversation is kept after its last moment: env CONVERSATION_RETENTION_DAYS, default 90."""
-    raw = (os.environ if environ is None else environ).get(RETENTION_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_RETENTION_DAYS
-    try:
-        days = int(raw)
-    except ValueError:
-        raise ValueError(f"{RETENTION_VARIABLE} must be a whole number of days, not {raw!r}") from None
-    if days < 1:
-        raise ValueError(f"{RETENTION_VARIABLE} must be at least 1 day, not {days}")
-    return days
+    return settings.days(RETENTION_VARIABLE, DEFAULT_RETENTION_DAYS, 1, environ)
 
 
 def tracker_url(environ: Mapping[str, str] | None = None) -> URL | str | None:
