@@ -20,6 +20,7 @@ from bot.store.crypto import ensure_local_key
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def free_port() -> int:
@@ -81,6 +82,8 @@ class RasaProcesses:
             "TRACKER_DIALECT": "sqlite", "TRACKER_HOST": "", "TRACKER_DB": str(self.tracker_db),
             "TRACKER_USER": "", "TRACKER_PASSWORD": "",
             "DATABASE_URL": self.database_url,
+            # Sanic's default body limit is 100 MB; Rasa's callers send a few kB (scripts/run.sh too).
+            "SANIC_REQUEST_MAX_SIZE": str(MAX_REQUEST_BYTES),
             **self.extra_env,
         }
         env.setdefault("SCHEIDINGSPUNT_FERNET_KEY", ensure_local_key(self.workdir / "fernet.key"))

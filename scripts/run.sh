@@ -10,6 +10,8 @@ GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 MODEL="${MODEL:-models/scheidingspunt.tar.gz}"
 mkdir -p var
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
+# Rasa's Sanic takes request bodies up to 100 MB by default; its callers send a few kB (bot/launcher.py).
+export SANIC_REQUEST_MAX_SIZE="${SANIC_REQUEST_MAX_SIZE:-1048576}"
 export ACTION_ENDPOINT_URL="http://localhost:${ACTIONS_PORT}/webhook"
 export TRACKER_DIALECT="${TRACKER_DIALECT:-sqlite}" TRACKER_DB="${TRACKER_DB:-var/tracker.db}"
 export TRACKER_HOST="${TRACKER_HOST:-}" TRACKER_USER="${TRACKER_USER:-}" TRACKER_PASSWORD="${TRACKER_PASSWORD:-}"
