@@ -10,8 +10,6 @@ GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 MODEL="${MODEL:-models/scheidingspunt.tar.gz}"
 mkdir -p var
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
-# Rasa's Sanic takes request bodies up to 100 MB by default; its callers send a few kB (bot/launcher.py).
-export SANIC_REQUEST_MAX_SIZE="${SANIC_REQUEST_MAX_SIZE:-1048576}"
 export ACTION_ENDPOINT_URL="http://localhost:${ACTIONS_PORT}/webhook"
 export TRACKER_DIALECT="${TRACKER_DIALECT:-sqlite}" TRACKER_DB="${TRACKER_DB:-var/tracker.db}"
 export TRACKER_HOST="${TRACKER_HOST:-}" TRACKER_USER="${TRACKER_USER:-}" TRACKER_PASSWORD="${TRACKER_PASSWORD:-}"
@@ -39,7 +37,9 @@ pids+=($!)
 # Rasa's HTTP API is on (the gateway hands conversations back through it), behind a token.
 export RASA_TOKEN="${RASA_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(24))')}"
 # Only the gateway (and the action server's callers) talk to Rasa: it listens on loopback by default.
-.venv/bin/rasa run --model "$MODEL" --interface "${RASA_INTERFACE:-127.0.0.1}" --port "$RASA_PORT" --endpoints endpoints.yml \
+# Sanic takes bodies up to 100 MB by default; Rasa's callers send a few kB (not for the action server:
+# Rasa posts it the whole tracker).
+SANIC_REQUEST_MAX_SIZE="${SANIC_REQUEST_MAX_SIZE:-1048576}" .venv/bin/rasa run --model "$MODEL" --interface "${RASA_INTERFACE:-127.0.0.1}" --port "$RASA_PORT" --endpoints endpoints.yml \
   --credentials credentials.yml --cors "*" --enable-api --auth-token "$RASA_TOKEN" &
 pids+=($!)
 # The gateway: web chat (socket.io) and Telegram (when TELEGRAM_TOKEN is set) in front of Rasa.
