@@ -11,8 +11,8 @@ tests/test_fuzz_processes.py (slow).
   channel still takes a real update afterwards;
 - the expert console's forms (login, availability, callbacks, take-over, live chat): never a 5xx.
 
-Reproducible (derandomize=True) and bounded: about 3,900 inputs in about 35 s on 2 cores; with the slow
-part about 11,000.
+Reproducible (derandomize=True) and bounded: about 3,500 inputs in about 35 s on 2 cores; with the slow
+part about 10,300.
 """
 
 from __future__ import annotations
