@@ -20,6 +20,7 @@ from bot.store.crypto import ensure_local_key
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def free_port() -> int:
@@ -93,13 +94,16 @@ class RasaProcesses:
         ]
         if self.api_token:
             rasa_args += ["--enable-api", "--auth-token", self.api_token]
-        for name, args in (
+        # Sanic's default body limit is 100 MB; Rasa's callers send a few kB (scripts/run.sh too). Not for
+        # the action server: Rasa posts it the whole tracker, which a long conversation takes past 1 MiB.
+        rasa_env = {**env, "SANIC_REQUEST_MAX_SIZE": str(MAX_REQUEST_BYTES)}
+        for name, args, process_env in (
             ("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-                         "--port", str(self.actions_port)]),
-            ("rasa", rasa_args),
+                         "--port", str(self.actions_port)], env),
+            ("rasa", rasa_args, rasa_env),
         ):
             self.processes.append(subprocess.Popen(
-                args, cwd=REPO, env=env, stdout=self.log(name).open("w"), stderr=subprocess.STDOUT,
+                args, cwd=REPO, env=process_env, stdout=self.log(name).open("w"), stderr=subprocess.STDOUT,
             ))
 
     def wait_ready(self, seconds: float = 300) -> None:

@@ -10,15 +10,19 @@ SQLite and PostgreSQL like the store it extends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Generator, Iterable
 from datetime import datetime, timezone
+from typing import Any
 
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.events import ActionExecuted, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from rasa.shared.utils.cli import print_error_and_exit
 
 from bot.domain import municipalities
 from bot.domain.redact import redact_data
@@ -28,6 +32,8 @@ from bot.store.db import session_scope
 logger = logging.getLogger(__name__)
 
 DELETE_ACTION = "action_delete_conversation"
+# Rasa's events table holds the sender id in a VARCHAR(255); the gateway's ids are 36 characters.
+MAX_SENDER_ID_CHARS = 255
 FigureEvent = tuple[str, str | None, datetime]  # kind, topic, when
 
 
@@ -95,10 +101,61 @@ def record_figures(found: list[FigureEvent], gemeente: str | None) -> None:
         logger.warning("Figures not recorded (%d events): %s", len(found), type(error).__name__)
 
 
+def sender_id_problem(sender_id: Any) -> str | None:
+    """Why a sender id cannot name a stored conversation, or None when it can. An unpaired surrogate
+    cannot be encoded for any database, PostgreSQL refuses NUL, and a control character or an id longer
+    than the column is never one the gateway made."""
+    if not isinstance(sender_id, str) or not sender_id.strip():
+        return "The sender id must be a non-empty string."
+    if len(sender_id) > MAX_SENDER_ID_CHARS:
+        return f"The sender id is longer than {MAX_SENDER_ID_CHARS} characters."
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in sender_id):
+        return "The sender id holds a control character or an unpaired surrogate."
+    return None
+
+
+class UnusableSenderId(Exception):
+    """A sender id that never reaches SQL (see `sender_id_problem`). Deliberately not a ValueError."""
+
+
+def _checked(sender_id: Any) -> None:
+    problem = sender_id_problem(sender_id)
+    if problem:
+        raise UnusableSenderId(problem)
+
+
 class PrivateSQLTrackerStore(SQLTrackerStore):
+    @contextlib.contextmanager
+    def session_scope(self) -> Generator[Any, None, None]:
+        """Rasa's own turns every ValueError raised inside the session (a UnicodeEncodeError from one
+        odd sender id, say) into `print_error_and_exit`, which ends the whole server. Only a missing
+        PostgreSQL schema (POSTGRESQL_SCHEMA) should stop it, as at start-up; anything else is an
+        ordinary error of that one request."""
+        session = self.sessionmaker()
+        try:
+            try:
+                ensure_schema_exists(session)
+            except ValueError as error:
+                print_error_and_exit(
+                    f"Requested PostgreSQL schema '{error}' was not found in the database. Create it "
+                    f"('CREATE SCHEMA {error};') or unset POSTGRESQL_SCHEMA. Exiting application."
+                )
+            yield session
+        finally:
+            session.close()
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        _checked(sender_id)
+        return await super().retrieve(sender_id)
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
+        _checked(conversation_id)
+        return await super().retrieve_full_tracker(conversation_id)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         # Unlike the parent we stream no events to a broker: none is configured, and a broker
         # would receive the unmasked text.
+        _checked(tracker.sender_id)
         with self.session_scope() as session:
             events = list(self._additional_events(session, tracker))
             if any(isinstance(e, ActionExecuted) and e.action_name == DELETE_ACTION for e in events):

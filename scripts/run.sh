@@ -35,6 +35,9 @@ fi
 # Rasa's HTTP API is on (the gateway hands conversations back through it), behind a token.
 RASA_TOKEN="${RASA_TOKEN:-$("$SCHEIDINGSPUNT_VENV/bin/python" -c 'import secrets; print(secrets.token_hex(24))')}"
 export RASA_TOKEN
+# Sanic takes bodies up to 100 MB by default; Rasa's callers send a few kB. Only Rasa gets this limit
+# (ops/supervisord.conf): Rasa posts the whole tracker to the action server.
+export RASA_MAX_REQUEST_BYTES="${RASA_MAX_REQUEST_BYTES:-1048576}"
 # The gateway: web chat (socket.io) and Telegram (when TELEGRAM_TOKEN is set) in front of Rasa.
 export RASA_URL="http://127.0.0.1:${RASA_PORT}"
 

@@ -372,7 +372,7 @@ def test_render_puts_the_keyboard_on_the_last_part_only():
 
 
 def test_webhook_mode_registers_its_url_and_takes_updates_only_with_the_secret():
-    """Webhook mode (python-telegram-bot[webhooks], tornado) on loopback: Telegram's POST reaches the
+    """Webhook mode (our aiohttp server) on loopback: Telegram's POST reaches the
     router; a POST without the secret token that setWebhook registered is refused."""
 
     async def main() -> None:

@@ -289,10 +289,25 @@ def _same(given: str | None, expected: str | None) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def form_readable(request: web.Request) -> bool:
+    """Read a posted form once (aiohttp caches it for csrf_ok and the handler); False when it cannot be
+    read, e.g. bytes that are not UTF-8: a 400, not a 500 from whichever handler reads it first."""
+    if request.method not in UNSAFE_METHODS or request.content_type not in FORM_TYPES:
+        return True
+    try:
+        await request.post()
+    except ValueError:
+        return False
+    return True
+
+
 async def csrf_ok(request: web.Request) -> bool:
     expected = request.get("csrf_token")
     given = request.headers.get("X-CSRF-Token")
-    if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if given is None and request.content_type in FORM_TYPES:
         field = (await request.post()).get("csrf")  # cached: the handler can read the form again
         given = field if isinstance(field, str) else None
     return _same(given, expected)
@@ -322,6 +337,8 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     try:
         if loaded is None and not getattr(request.match_info.handler, "console_public", False):
             response = _anonymous(request)
+        elif not await form_readable(request):
+            response = error_page(request, 400)
         elif request.method in UNSAFE_METHODS and not await csrf_ok(request):
             response = error_page(request, 403, text("form_expired"))
         else:

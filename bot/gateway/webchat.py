@@ -93,9 +93,12 @@ class WebChat:
 
     async def on_user_uttered(self, sid: str, data: Any = None) -> None:
         session_id = await self._session_of(sid, data)
-        message = data.get("message") if isinstance(data, dict) else None
-        if session_id is None or not isinstance(message, str):
+        if session_id is None:
             return
+        data = data if isinstance(data, dict) else {}
+        message = data.get("message")
+        # Not text (a number, null, a list from some other client): answered like an empty message.
+        message = message if isinstance(message, str) else ""
         try:
             await self.router.from_user(self.name, session_id, message, metadata=message_metadata(data))
         except Exception:  # noqa: BLE001 - the parent gets a reply, never a stack trace
