@@ -27,7 +27,6 @@ from urllib.parse import quote
 import argon2
 import httpx
 import pytest
-import socketio
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,7 +44,7 @@ from privacy.tracker_store import PrivateSQLTrackerStore, UnusableSenderId, send
 from tests.console.harness import add_account, console_app, logged_in
 from tests.support.fakes import FakeRasa
 from tests.support.telegram_fake import FakeTelegram
-from tests.support.webchat import serve
+from tests.support.webchat import client, serve
 
 FUZZ = dict(deadline=None, derandomize=True, database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
@@ -246,14 +245,7 @@ def test_fuzz_webchat_every_message_answered(sqlite_store, loop):
 
     async def start():
         runner, url = await serve(rasa)
-        sio = socketio.AsyncClient()
-        received: asyncio.Queue = asyncio.Queue()
-        confirmed = asyncio.get_running_loop().create_future()
-        sio.on("bot_uttered", received.put_nowait)
-        sio.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
-        await sio.connect(url, transports=["polling"], socketio_path="socket.io")
-        await sio.emit("session_request", {"session_id": None})
-        return runner, sio, received, await asyncio.wait_for(confirmed, 5)
+        return (runner, *await client(url, None))
 
     runner, sio, received, session_id = loop.run(start())
     # A message for another valid session goes to that session's room (the protocol): not ours to see.

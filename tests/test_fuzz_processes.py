@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.gateway.rasa import AsyncRasa
-from tests.support.webchat import serve
+from tests.support.webchat import client, serve
 from tests.test_fuzz import FUZZ, REST_ANY, Loop, batches, texts
 
 WEBHOOK = "/webhooks/rest/webhook"
@@ -76,20 +76,12 @@ def test_fuzz_rasa_rest_webhook(assistant):
 
 
 def test_fuzz_gateway_webchat_in_front_of_real_rasa(assistant, sqlite_store):
-    import socketio
 
     loop = Loop()
 
     async def start():
         runner, url = await serve(AsyncRasa(assistant.processes.url))
-        sio = socketio.AsyncClient()
-        received: asyncio.Queue = asyncio.Queue()
-        confirmed = asyncio.get_running_loop().create_future()
-        sio.on("bot_uttered", received.put_nowait)
-        sio.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
-        await sio.connect(url, transports=["polling"], socketio_path="socket.io")
-        await sio.emit("session_request", {"session_id": None})
-        await asyncio.wait_for(confirmed, 5)
+        sio, received, _ = await client(url, None)
         return runner, sio, received
 
     runner, sio, received = loop.run(start())

@@ -11,7 +11,7 @@ from aiohttp import web
 from bot.gateway.webchat import message_metadata, to_socketio
 from bot.launcher import free_port
 from tests.support.fakes import FakeRasa
-from tests.support.webchat import serve
+from tests.support.webchat import client, serve
 
 
 @pytest.fixture
@@ -21,18 +21,6 @@ def store(sqlite_store):
 
 def replies(sender: str, text: str) -> list[dict]:
     return [{"text": f"Je zei: {text}", "buttons": [{"title": "Ja", "payload": "/affirm"}]}]
-
-
-async def client(url: str, session_id: str | None) -> tuple[socketio.AsyncClient, asyncio.Queue, str]:
-    sio = socketio.AsyncClient()
-    received: asyncio.Queue = asyncio.Queue()
-    confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
-    sio.on("bot_uttered", lambda data: received.put_nowait(data))
-    sio.on("session_confirm", lambda sid: confirmed.set_result(sid) if not confirmed.done() else None)
-    # Long polling: python-engineio's websocket client needs a newer aiohttp than Rasa 3.6 allows.
-    await sio.connect(url, transports=["polling"], socketio_path="socket.io")
-    await sio.emit("session_request", {"session_id": session_id})
-    return sio, received, await asyncio.wait_for(confirmed, 5)
 
 
 async def leave(sio: socketio.AsyncClient) -> None:
