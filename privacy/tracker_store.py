@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
+import os
 import unicodedata
 from collections.abc import Generator, Iterable
 from datetime import datetime, timezone
@@ -28,6 +30,7 @@ from bot.domain import municipalities
 from bot.domain.redact import redact_data
 from bot.store import figures, records
 from bot.store.db import session_scope
+from privacy import tracker_window
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +127,22 @@ def _checked(sender_id: Any) -> None:
         raise UnusableSenderId(problem)
 
 
+def window_turns_from_env() -> int:
+    """TRACKER_WINDOW_TURNS: how many of the parent's latest messages a long session is loaded with
+    (privacy/tracker_window.py); 0 loads the whole session, as Rasa does."""
+    value = os.environ.get("TRACKER_WINDOW_TURNS", "").strip()
+    try:
+        turns = int(value) if value else tracker_window.DEFAULT_TURNS
+    except ValueError:
+        raise ValueError(f"TRACKER_WINDOW_TURNS must be a whole number, not {value!r}") from None
+    return max(turns, 0)
+
+
 class PrivateSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.window_turns = window_turns_from_env()
+
     @contextlib.contextmanager
     def session_scope(self) -> Generator[Any, None, None]:
         """Rasa's own turns every ValueError raised inside the session (a UnicodeEncodeError from one
@@ -145,8 +163,25 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             session.close()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The current session; a long one only with what the policies and actions need."""
         _checked(sender_id)
-        return await super().retrieve(sender_id)
+        if self.window_turns <= 0 or not self.domain:
+            return await super().retrieve(sender_id)
+        with self.session_scope() as session:
+            events = tracker_window.window_events(session, self.SQLEvent, sender_id, self.window_turns)
+        if events is None:
+            return await super().retrieve(sender_id)
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        setattr(tracker, tracker_window.LOADED, len(tracker.events))
+        return tracker
+
+    def _new_events(self, session: Any, tracker: DialogueStateTracker) -> list[Event]:
+        """What this save adds: after the loaded events for a windowed tracker (its rebuilt part is
+        never written back), else Rasa's count of the session's stored events."""
+        loaded = getattr(tracker, tracker_window.LOADED, None)
+        if loaded is None:
+            return list(self._additional_events(session, tracker))
+        return list(itertools.islice(tracker.events, loaded, None))
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         _checked(conversation_id)
@@ -157,7 +192,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         # would receive the unmasked text.
         _checked(tracker.sender_id)
         with self.session_scope() as session:
-            events = list(self._additional_events(session, tracker))
+            events = self._new_events(session, tracker)
             if any(isinstance(e, ActionExecuted) and e.action_name == DELETE_ACTION for e in events):
                 deleted = (
                     session.query(self.SQLEvent)
@@ -188,6 +223,8 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                     )
                 )
             session.commit()
+        if hasattr(tracker, tracker_window.LOADED):  # a second save of this tracker adds only what is newer
+            setattr(tracker, tracker_window.LOADED, len(tracker.events))
         found = figure_events(events, first_message=not seen_before)
         if found:
             # In a thread: a busy SQLite store waits (busy_timeout) without stopping Rasa's event loop.
