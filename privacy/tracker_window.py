@@ -45,7 +45,9 @@ from bot.domain.names import SAFETY_INTENTS
 # The attribute on a loaded tracker that says how many of its events came from the database (or were
 # rebuilt from it): the store saves only the events after these.
 LOADED = "_scheidingspunt_loaded_events"
-DEFAULT_TURNS = 8  # >= the longest look-back of config.yml's policies (5 states), with room to spare
+# >= the longest look-back of config.yml's policies (5 states) and of the actions (actions/handoff.py looks
+# at the last 4 messages for "not understood"), with room to spare.
+DEFAULT_TURNS = 8
 
 
 def window_events(session: Any, table: Any, sender_id: str, turns: int) -> list[dict] | None:
