@@ -33,6 +33,7 @@ run: $(MODEL)
 test: $(MODEL) $(AXE)
 	$(VENV)/bin/ruff check .
 	scripts/ensure_postgres.sh
+	scripts/ensure_redis.sh
 	scripts/ensure_chromium.sh
 	$(PY) -m pytest
 

@@ -1,5 +1,5 @@
 """Shared test fixtures (paths, the trained model built by `make test` before pytest runs) and the `slow`
-marker: `pytest -m "not slow"` runs everything that needs no Rasa, browser, PostgreSQL or training."""
+marker: `pytest -m "not slow"` runs everything that needs no Rasa, browser, PostgreSQL, Redis or training."""
 
 from __future__ import annotations
 
@@ -12,15 +12,17 @@ from _pytest.mark.expression import Expression, ParseError
 # Fixtures shared by several test files, registered here (see tests/support/).
 from tests.support.assistant import assistant  # noqa: F401  (the running assistant, one per session)
 from tests.support.postgres import postgres  # noqa: F401  (a throw-away PostgreSQL server, one per session)
+from tests.support.redis import redis_server, redis_url  # noqa: F401  (a throw-away Redis server, one per session)
 from tests.support.store import sqlite_store  # noqa: F401  (the store on a fresh SQLite file)
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "scheidingspunt.tar.gz"
 PIPELINE = REPO / "build" / "nl_pipeline"
 TESTS = REPO / "tests"
-# Slow: whatever starts Rasa (the assistant, `rasa test`), Chromium or PostgreSQL, or needs the trained model.
+# Slow: whatever starts Rasa (the assistant, `rasa test`), Chromium, PostgreSQL or Redis, or needs the trained
+# model.
 SLOW_FOLDERS = (TESTS / "conversation", TESTS / "browser")
-SLOW_FIXTURES = frozenset({"assistant", "trained_model", "browser", "postgres"})
+SLOW_FIXTURES = frozenset({"assistant", "trained_model", "browser", "postgres", "redis_server"})
 SLOW_PARAMS = frozenset({"postgresql"})  # store fixtures parametrised over DATABASES ask for `postgres` late
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")

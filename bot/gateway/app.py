@@ -15,7 +15,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.console import app as console
-from bot.gateway import housekeeping, logs, metrics, readiness, telegram, theme
+from bot.gateway import bus, housekeeping, logs, metrics, readiness, telegram, theme
 from bot.gateway.rasa import AsyncRasa
 from bot.gateway.router import Router
 from bot.gateway.webchat import WebChat
@@ -46,6 +46,7 @@ class Settings:
     secret: str = ""
     handoff_timeout: float = 300.0
     cors_origins: list[str] | str = field(default="*")
+    redis_url: str | None = None  # several gateways: the Redis they share (bot/gateway/bus.py)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,6 +59,7 @@ class Settings:
             secret=os.environ.get("GATEWAY_SECRET") or local_secret(),
             handoff_timeout=float(os.environ.get("HANDOFF_TIMEOUT_SECONDS", "300")),
             cors_origins=origins if origins == "*" else [o.strip() for o in origins.split(",") if o.strip()],
+            redis_url=os.environ.get("REDIS_URL", "").strip() or None,
         )
 
 
@@ -74,8 +76,9 @@ def build_app(settings: Settings, *, with_telegram: bool = True) -> web.Applicat
     app = web.Application(client_max_size=64 * 1024)
     rasa = AsyncRasa(settings.rasa_url, settings.rasa_token)
     counts = metrics.Metrics()
-    router = Router(rasa, secret=settings.secret, handoff_timeout=settings.handoff_timeout, metrics=counts)
-    webchat = WebChat(router, cors_origins=settings.cors_origins)
+    router = Router(rasa, secret=settings.secret, handoff_timeout=settings.handoff_timeout, metrics=counts,
+                    bus=bus.from_url(settings.redis_url))
+    webchat = WebChat(router, cors_origins=settings.cors_origins, redis_url=settings.redis_url)
     webchat.attach(app)
     app["router"], app["webchat"], app["rasa"] = router, webchat, rasa
     app.router.add_get("/health", health)
@@ -91,6 +94,8 @@ def build_app(settings: Settings, *, with_telegram: bool = True) -> web.Applicat
 
     async def on_startup(app: web.Application) -> None:
         migrate()
+        await router.start()  # hear the other gateways (REDIS_URL) before anything happens here
+        await webchat.start()
         recovered = await router.recover()
         if recovered:
             log.info("gateway: %d waiting hand-overs resumed", recovered)
@@ -107,6 +112,7 @@ def build_app(settings: Settings, *, with_telegram: bool = True) -> web.Applicat
     async def on_cleanup(app: web.Application) -> None:
         if app.get("telegram") is not None:
             await app["telegram"].stop()
+        await webchat.stop()
         await router.close()
         await rasa.close()
 

@@ -7,6 +7,10 @@ enough, once at start-up and then every hour.
 
 The work runs in a thread, in short batches, so neither the event loop nor a SQLite database is held up.
 Only counts are logged.
+
+Several gateways on one PostgreSQL store each run it every hour: a pass first tries an advisory lock
+(db.exclusive), and a gateway that finds another one busy skips its pass. The deletes and updates are
+safe to repeat anyway: a second pass finds nothing left to do.
 """
 
 from __future__ import annotations
@@ -19,16 +23,29 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.store import callbacks, retention
-from bot.store.db import session_scope
+from bot.store.db import exclusive, session_scope
 
 log = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 3600.0
 APP_KEY = "housekeeping"
+LOCK_KEY = 0x5C4E1E  # PostgreSQL advisory lock: one gateway at a time does the housekeeping
 
 
 def run_once() -> None:
-    """One pass of every retention job; one failing job does not stop the other."""
+    """One pass of every retention job, unless another gateway is doing it right now."""
+    try:
+        with exclusive(LOCK_KEY) as mine:
+            if not mine:
+                log.info("housekeeping: another gateway is doing it; this pass is skipped")
+                return
+            _jobs()
+    except Exception as error:  # noqa: BLE001 - e.g. the store is down; the next pass tries again
+        log.warning("housekeeping: the store could not be reached: %s", type(error).__name__)
+
+
+def _jobs() -> None:
+    """Every retention job; one failing job does not stop the other."""
     try:
         with session_scope() as session:
             erased = callbacks.purge_phone_numbers(session, callbacks.retention_days())

@@ -12,6 +12,22 @@ Listeners (the expert console) get every live event with the hand-over's id: "qu
 Every change of a hand-over's status (and the mode that goes with it) is a transition of
 bot/store/handoffs.py; the router decides when, and tells the parent and the listeners. The router is
 the console's `LiveChat` (bot/console/livechat.py): the console reaches it through that interface only.
+
+Several gateways (REDIS_URL set, bot/gateway/bus.py): every live event also goes to the other
+gateways' routers, which hand it to their own listeners, so every console hears every event once.
+What each router keeps in memory, and why that is enough:
+
+- `_timers` (hand-over timeouts): the gateway that queued a hand-over starts one, and so does every
+  other gateway when it hears "queued" (and `recover` at start-up for all waiting ones), so a
+  hand-over still expires when its gateway died. The store's `expire` is conditional and locks the
+  conversation, so exactly one gateway expires it and tells the parent; a timer only expires the
+  hand-over it was started for. An ending event from another gateway stops the local timer.
+- `_expert_wrote` (for the safety helplines): an expert's message heard from another gateway counts
+  too. `_safety_timers` run where the parent's messages arrive (their socket's gateway).
+- `_acknowledged` ("er komt zo iemand", once per hand-over) and `_turns` (one message at a time per
+  conversation): a parent's messages arrive at one gateway (sticky sessions; Telegram runs on one).
+- A message for a parent on a channel this gateway does not run (Telegram) goes over the bus to the
+  gateway that runs it; the web chat reaches a socket on any gateway by itself (socket.io over Redis).
 """
 
 from __future__ import annotations
@@ -28,6 +44,7 @@ import httpx
 
 from bot.domain.names import ConversationMode, utcnow
 from bot.domain.redact import redact
+from bot.gateway.bus import Bus, LocalBus
 from bot.gateway.channels import Channel
 from bot.gateway.metrics import KIND_OF_INTENT, Metrics
 from bot.gateway.rasa import AsyncRasa
@@ -47,14 +64,19 @@ CHANGE_GEMEENTE = "/change_gemeente"  # the button under "Je zit op de website v
 SAFETY_REPLY_SECONDS = 60.0
 # Listeners (the expert console) hear about every live event: (conversation id, event dict).
 Listener = Callable[[str, dict], Awaitable[None]]
+# Events after which a hand-over no longer waits: another gateway's timer for it can stop.
+ENDING_EVENTS = frozenset({"taken", "left", "expired", "handed_back", "closed", "erased"})
 
 
 class Router:
     max_message_chars = MAX_MESSAGE_CHARS  # also what an expert may write (the console's LiveChat)
 
     def __init__(self, rasa: AsyncRasa, *, secret: str, handoff_timeout: float = 300.0,
-                 safety_reply_seconds: float = SAFETY_REPLY_SECONDS, metrics: Metrics | None = None) -> None:
+                 safety_reply_seconds: float = SAFETY_REPLY_SECONDS, metrics: Metrics | None = None,
+                 bus: Bus | None = None) -> None:
         self.rasa = rasa
+        # The other gateway processes (bot/gateway/bus.py); with one gateway nobody else to tell.
+        self.bus: Bus = bus or LocalBus()
         # Counts only (bot/gateway/metrics.py); a router of its own in the tests gets its own registry.
         self.metrics = metrics or Metrics(with_store=False)
         self.secret = secret.encode()
@@ -65,7 +87,9 @@ class Router:
         self.channels: dict[str, Channel] = {}
         self.listeners: list[Listener] = []
         self._timers: dict[str, asyncio.Task] = {}
-        self._acknowledged: set[str] = set()  # waiting conversations already told "er komt zo iemand"
+        self._timer_handoffs: dict[str, str | None] = {}  # conversation id -> the hand-over its timer is for
+        # Waiting conversations already told "er komt zo iemand": conversation id -> that hand-over's id.
+        self._acknowledged: dict[str, str | None] = {}
         # One message at a time per conversation: socket.io and Telegram hand us each message as its own
         # task, and without this a quick second message could overtake the first on its way to Rasa.
         self._turns: dict[str, asyncio.Lock] = {}
@@ -80,6 +104,10 @@ class Router:
         """Hear every live event from now on (the console's hub); once per listener."""
         if listener not in self.listeners:
             self.listeners.append(listener)
+
+    async def start(self) -> None:
+        """Hear the other gateways (the app calls this at start-up; with one gateway it does nothing)."""
+        await self.bus.start(self._from_other_gateway)
 
     def conversation_id(self, channel: str, address: str) -> str:
         """Rasa's sender id: derived with a secret, so a Telegram chat id never reaches Rasa."""
@@ -113,14 +141,59 @@ class Router:
                 del self._turn_users[key], self._turns[key]
 
     async def _deliver(self, conversation: Conversation, messages: list[dict]) -> None:
-        channel = self.channels.get(conversation.channel)
-        if channel is not None and messages:
-            await channel.deliver(conversation.address, messages)
-            self.metrics.messages_out(conversation.channel, len(messages))
+        await self._deliver_to(conversation.channel, conversation.address, messages)
+
+    async def _deliver_to(self, channel_name: str, address: str, messages: list[dict],
+                          forward: bool = True) -> None:
+        channel = self.channels.get(channel_name)
+        if not messages:
+            return
+        if channel is not None:
+            await channel.deliver(address, messages)
+            self.metrics.messages_out(channel_name, len(messages))
+        elif forward and self.bus.shared:
+            # A channel another gateway runs (Telegram runs on one): that gateway delivers them.
+            self.bus.publish({"kind": "deliver", "channel": channel_name, "address": address,
+                              "messages": messages})
 
     async def _notify(self, conversation_id: str, event: dict) -> None:
         if event.get("type") != "erased" or event.get("handoff_id"):
             self.metrics.handoff_event(str(event.get("type")))
+        self.bus.publish({"kind": "event", "conversation_id": conversation_id, "event": event})
+        await self._tell_listeners(conversation_id, event)
+
+    async def _from_other_gateway(self, message: dict) -> None:
+        """A message from another gateway's router (bot/gateway/bus.py)."""
+        if message.get("kind") == "deliver":
+            await self._deliver_for_other_gateway(message)
+            return
+        conversation_id, event = message.get("conversation_id"), message.get("event")
+        if message.get("kind") == "event" and isinstance(conversation_id, str) and isinstance(event, dict):
+            self._follow(conversation_id, event)
+            await self._tell_listeners(conversation_id, event)
+
+    def _follow(self, conversation_id: str, event: dict) -> None:
+        """Keep this gateway's timers and notes in step with a live event of another gateway."""
+        kind, handoff_id = event.get("type"), event.get("handoff_id")
+        if kind == "queued" and (conversation_id not in self._timers
+                                 or self._timer_handoffs.get(conversation_id) != handoff_id):
+            # A second timer, here: the hand-over still expires if the gateway that queued it dies.
+            self._schedule_timeout(conversation_id, self.handoff_timeout, handoff_id)
+        elif kind in ENDING_EVENTS:
+            if kind == "erased" or self._timer_handoffs.get(conversation_id) in (handoff_id, None):
+                self._cancel_timeout(conversation_id)
+            self._acknowledged.pop(conversation_id, None)
+        elif kind == "message" and event.get("author") == "expert":
+            self._expert_wrote[conversation_id] = asyncio.get_running_loop().time()
+
+    async def _deliver_for_other_gateway(self, message: dict) -> None:
+        channel, address = message.get("channel"), message.get("address")
+        messages = message.get("messages")
+        if isinstance(channel, str) and isinstance(address, str) and isinstance(messages, list):
+            await self._deliver_to(channel, address, [m for m in messages if isinstance(m, dict)],
+                                   forward=False)
+
+    async def _tell_listeners(self, conversation_id: str, event: dict) -> None:
         for listener in list(self.listeners):
             try:
                 await listener(conversation_id, event)
@@ -230,8 +303,9 @@ class Router:
         await self._store(self._add_live, conversation.id, "user", stored)
         await self._notify(conversation.id, {"type": "message", "handoff_id": conversation.handoff_id,
                                              "author": "user", "text": stored})
-        if conversation.id not in self._acknowledged and await self._store(self._waiting, conversation):
-            self._acknowledged.add(conversation.id)
+        acknowledged = self._acknowledged.get(conversation.id, "") == conversation.handoff_id
+        if not acknowledged and await self._store(self._waiting, conversation):
+            self._acknowledged[conversation.id] = conversation.handoff_id
             await self._deliver(conversation, [{"text": texts()["waiting_ack"]}])
         signal = await self._safety_signal(text)
         if signal:
@@ -251,7 +325,7 @@ class Router:
 
     async def _start_handoff(self, conversation: Conversation, handoff: dict) -> None:
         position = await self._store(self._enter_queue, conversation, str(handoff.get("id")))
-        self._schedule_timeout(conversation.id, self.handoff_timeout)
+        self._schedule_timeout(conversation.id, self.handoff_timeout, str(handoff.get("id")))
         await self._deliver(conversation, [{"text": texts()["queued"].format(position=position)}])
         await self._notify(conversation.id, {"type": "queued", "handoff_id": str(handoff.get("id"))})
 
@@ -261,29 +335,40 @@ class Router:
             return handoffs.enter_queue(session, conversation_id=known.id, channel=known.channel,
                                         address=known.address, handoff_id=handoff_id)
 
-    def _schedule_timeout(self, conversation_id: str, seconds: float) -> None:
+    def _schedule_timeout(self, conversation_id: str, seconds: float, handoff_id: str | None = None) -> None:
+        """Expire the conversation's hand-over `handoff_id` (None: whichever waits) after `seconds`."""
         self._cancel_timeout(conversation_id)
+        self._timer_handoffs[conversation_id] = handoff_id
         self._timers[conversation_id] = asyncio.get_running_loop().create_task(
-            self._expire_later(conversation_id, max(0.0, seconds)))
+            self._expire_later(conversation_id, max(0.0, seconds), handoff_id))
 
     def _cancel_timeout(self, conversation_id: str) -> None:
         timer = self._timers.pop(conversation_id, None)
+        self._timer_handoffs.pop(conversation_id, None)
         if timer is not None and timer is not asyncio.current_task():
             timer.cancel()
 
-    async def _expire_later(self, conversation_id: str, seconds: float) -> None:
+    async def _expire_later(self, conversation_id: str, seconds: float,
+                            handoff_id: str | None = None) -> None:
         await asyncio.sleep(seconds)
-        ended = await self._store(self._end_handoff, handoffs.expire, conversation_id)
-        self._timers.pop(conversation_id, None)
+        ended = await self._store(self._expire, conversation_id, handoff_id)
+        if self._timers.get(conversation_id) is asyncio.current_task():
+            self._timers.pop(conversation_id, None)
+            self._timer_handoffs.pop(conversation_id, None)
         if ended is None:
-            return  # taken or ended meanwhile
+            return  # taken or ended meanwhile (here or on another gateway)
         conversation, handoff_id = ended
         self.metrics.handoff_waited("expired", await self._store(self._waited, handoff_id))
-        self._acknowledged.discard(conversation_id)
+        self._acknowledged.pop(conversation_id, None)
         minutes = max(1, round(self.handoff_timeout / 60))
         await self._deliver(conversation, [{"text": texts()["expired"].format(minutes=minutes),
                                             "buttons": [button("callback")]}])
         await self._notify(conversation_id, {"type": "expired", "handoff_id": handoff_id})
+
+    @staticmethod
+    def _expire(conversation_id: str, handoff_id: str | None) -> handoffs.Ended | None:
+        with session_scope() as session:
+            return handoffs.expire(session, conversation_id, handoff_id=handoff_id)
 
     @staticmethod
     def _end_handoff(transition: Callable[..., handoffs.Ended | None],
@@ -298,7 +383,7 @@ class Router:
     async def leave_queue(self, conversation_id: str) -> None:
         """The parent goes back to the bot ("terug naar de bot")."""
         self._cancel_timeout(conversation_id)
-        self._acknowledged.discard(conversation_id)
+        self._acknowledged.pop(conversation_id, None)
         ended = await self._store(self._end_handoff, handoffs.cancel, conversation_id)
         if ended is not None:
             conversation, handoff_id = ended
@@ -311,7 +396,7 @@ class Router:
         if ended is None:
             return False
         self._cancel_timeout(conversation_id)
-        self._acknowledged.discard(conversation_id)
+        self._acknowledged.pop(conversation_id, None)
         await self._notify(conversation_id, {"type": "left", "handoff_id": ended[1]})
         return True
 
@@ -321,7 +406,7 @@ class Router:
         False when the parent is no longer waiting (went back to the bot in between).
         """
         self._cancel_timeout(conversation_id)
-        self._acknowledged.discard(conversation_id)
+        self._acknowledged.pop(conversation_id, None)
         conversation = await self._store(self._get, conversation_id)
         if conversation is None or conversation.mode != ConversationMode.HUMAN:
             return False
@@ -347,7 +432,7 @@ class Router:
                            conversation_id: str) -> handoffs.Ended | None:
         """The expert ends the live chat (hand back or close): back to BOT mode, the request closed."""
         self._cancel_timeout(conversation_id)
-        self._acknowledged.discard(conversation_id)
+        self._acknowledged.pop(conversation_id, None)
         return await self._store(self._end_handoff, transition, conversation_id)
 
     async def hand_back(self, conversation_id: str) -> bool:
@@ -406,16 +491,16 @@ class Router:
 
     async def recover(self) -> int:
         """After a restart: give every waiting hand-over the rest of its timeout."""
-        waiting = await self._store(self._waiting_since)
-        for conversation_id, since in waiting:
+        waiting = await self._store(self._waiting_handoffs)
+        for conversation_id, handoff_id, since in waiting:
             left = self.handoff_timeout - (utcnow() - since).total_seconds()
-            self._schedule_timeout(conversation_id, left)
+            self._schedule_timeout(conversation_id, left, handoff_id)
         return len(waiting)
 
     @staticmethod
-    def _waiting_since() -> list[tuple[str, datetime]]:
+    def _waiting_handoffs() -> list[tuple[str, str, datetime]]:
         with session_scope() as session:
-            return handoffs.waiting_since(session)
+            return handoffs.waiting_handoffs(session)
 
     async def new_conversation(self, channel: str, address: str) -> None:
         """"Nieuw gesprek": erase everything of this conversation, on Rasa's side too, and start fresh."""
@@ -425,7 +510,7 @@ class Router:
     async def _new_conversation(self, channel: str, address: str) -> None:
         conversation = await self._store(self._conversation, channel, address)
         self._cancel_timeout(conversation.id)
-        self._acknowledged.discard(conversation.id)
+        self._acknowledged.pop(conversation.id, None)
         try:
             # action_delete_conversation erases the project's tables; the tracker store erases the events.
             messages = await self.rasa.execute(conversation.id, "action_delete_conversation")
@@ -449,3 +534,4 @@ class Router:
         for timer in self._safety_timers.values():
             timer.cancel()
         self._safety_timers.clear()
+        await self.bus.close()

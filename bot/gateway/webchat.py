@@ -7,10 +7,17 @@ So the widely used `rasa-webchat` widget connects unchanged:
 Our own widget (bot/gateway/static/widget.js) speaks the same, plus `erase_session` ("Nieuw
 gesprek"), the server's `typing` event and the `from` field on an expert's messages. Every
 session id is a room, so several tabs of one session all get the answers.
+
+With several gateways (`redis_url`), python-socketio's own Redis manager shares the rooms: a message
+for a session reaches its sockets on every gateway (an expert's message typed on gateway B reaches the
+parent whose socket is on gateway A). A socket itself stays on one gateway, so the load balancer must
+keep a browser on one gateway (sticky sessions), or long polling breaks.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 import uuid
@@ -23,6 +30,8 @@ from bot.gateway.router import Router
 from bot.gateway.texts import texts
 
 log = logging.getLogger(__name__)
+SOCKETIO_CHANNEL = "scheidingspunt:socketio"  # the Redis channel of the web chat's rooms
+REDIS_LOG_EVERY = 60.0  # seconds: the Redis manager's complaints, at most one per minute
 
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _MUNICIPALITY_KEY = re.compile(rf"^{KEY_IN_REQUEST}$")
@@ -54,15 +63,44 @@ def to_socketio(message: dict) -> dict:
     return out
 
 
+class _RedisTrouble(logging.Filter):
+    """The Redis manager logs every failed attempt with the error's text: here one line a minute, as a
+    warning, without that text (it names hosts; our log lines name the error's kind only)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = float("-inf")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or record.created - self._last < REDIS_LOG_EVERY:
+            return False
+        self._last = record.created
+        record.__dict__.pop("redis_exception", None)
+        record.msg, record.args = "webchat: Redis cannot be reached; python-socketio tries again", ()
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def redis_manager(url: str) -> socketio.AsyncRedisManager:
+    """python-socketio's Redis client manager on `url`, logging through our quiet logger."""
+    quiet = logging.getLogger(f"{__name__}.redis")
+    if not any(isinstance(f, _RedisTrouble) for f in quiet.filters):
+        quiet.addFilter(_RedisTrouble())
+    return socketio.AsyncRedisManager(url, channel=SOCKETIO_CHANNEL, logger=quiet,
+                                      redis_options={"socket_connect_timeout": 2})
+
+
 class WebChat:
     name = "web"
 
     def __init__(self, router: Router, *, cors_origins: list[str] | str = "*",
-                 ping_interval: float = 25, ping_timeout: float = 20) -> None:
+                 ping_interval: float = 25, ping_timeout: float = 20, redis_url: str | None = None) -> None:
         self.router = router
+        options = {"client_manager": redis_manager(redis_url)} if redis_url else {}
         self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=cors_origins,
                                         ping_interval=ping_interval,
-                                        ping_timeout=ping_timeout, logger=False, engineio_logger=False)
+                                        ping_timeout=ping_timeout, logger=False, engineio_logger=False,
+                                        **options)
         self.sio.on("connect", self.on_connect)
         self.sio.on("session_request", self.on_session_request)
         self.sio.on("user_uttered", self.on_user_uttered)
@@ -71,6 +109,27 @@ class WebChat:
 
     def attach(self, app) -> None:
         self.sio.attach(app, socketio_path="socket.io")
+
+    async def start(self) -> None:
+        """Listen to the other gateways from the start (python-socketio would wait for the first socket
+        here; a message for a socket on this gateway could be missed meanwhile)."""
+        if isinstance(self.sio.manager, socketio.AsyncRedisManager) and not self.sio.manager_initialized:
+            self.sio.manager_initialized = True
+            self.sio.manager.initialize()
+
+    async def stop(self) -> None:
+        manager = self.sio.manager
+        if not isinstance(manager, socketio.AsyncRedisManager):
+            return
+        listening = getattr(manager, "thread", None)
+        if isinstance(listening, asyncio.Future) and not listening.done():
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await listening
+        if manager.redis is not None:
+            with contextlib.suppress(Exception):
+                await manager.redis.close()
+                await manager.redis.connection_pool.disconnect()
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> bool:
         return True

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -117,6 +117,22 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def exclusive(key: int, url: str | None = None) -> Iterator[bool]:
+    """Whether this process may do now what only one process may do at a time (`key`: any constant).
+
+    On PostgreSQL a transaction-level advisory lock, tried without waiting and held on a connection of
+    its own until the block ends (also when the process dies: the connection goes, and the lock with
+    it). SQLite serves one gateway only: always True.
+    """
+    created = engine(url)
+    if created.dialect.name != "postgresql":
+        yield True
+        return
+    with created.connect() as connection, connection.begin():
+        yield bool(connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar())
 
 
 def alembic_config(url: str | None = None) -> Config:

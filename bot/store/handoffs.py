@@ -22,7 +22,9 @@ it go back to the bot without touching the final status.
 
 Taking is one conditional UPDATE (`status = 'waiting'`): the database lets exactly one of several
 experts who click at the same moment win, on SQLite and on PostgreSQL alike. The conversation-ending
-transitions lock the request (PostgreSQL), so an expert's take and a timeout cannot both win. The
+transitions lock the conversation and then the request (PostgreSQL), so an expert's take and a timeout
+cannot both win, and of two gateways whose timeouts end the same hand-over at the same moment only the
+first does: the second reads the conversation after the first committed, back in BOT mode. The
 queue only shows requests the gateway actually put in the queue (a conversation in HUMAN mode points
 at them), so a request whose parent can no longer be reached never waits for an expert.
 """
@@ -130,14 +132,25 @@ def is_waiting(session: Session, handoff_id: str | None) -> bool:
     return found is not None and found.status == HandoffStatus.WAITING
 
 
-def waiting_since(session: Session) -> list[tuple[str, datetime]]:
-    """(conversation id, since) of every conversation waiting in the queue: the timeouts to resume."""
+class Waiting(NamedTuple):
+    conversation_id: str
+    handoff_id: str
+    since: datetime  # when the conversation entered the queue
+
+
+def waiting_handoffs(session: Session) -> list[Waiting]:
+    """Every conversation waiting in the queue, with its request: the timeouts to resume."""
     rows = session.execute(
-        select(Conversation.id, Conversation.mode_since)
+        select(Conversation.id, HandoffRequest.id, Conversation.mode_since)
         .join(HandoffRequest, HandoffRequest.id == Conversation.handoff_id)
         .where(Conversation.mode == ConversationMode.HUMAN, HandoffRequest.status == HandoffStatus.WAITING)
     ).all()
-    return [(row[0], row[1]) for row in rows]
+    return [Waiting(*row) for row in rows]
+
+
+def waiting_since(session: Session) -> list[tuple[str, datetime]]:
+    """(conversation id, since) of every conversation waiting in the queue."""
+    return [(found.conversation_id, found.since) for found in waiting_handoffs(session)]
 
 
 # --- the expert takes it, the console closes it ----------------------------------------------------
@@ -190,12 +203,18 @@ class Ended(NamedTuple):
     handoff_id: str | None
 
 
-def _end(session: Session, conversation_id: str, transition: Transition) -> Ended | None:
+def _end(session: Session, conversation_id: str, transition: Transition,
+         handoff_id: str | None = None) -> Ended | None:
     """Back to BOT mode, the request moved by `transition`; None when the conversation is not with an
-    expert, or its request has a status the transition may not start from (e.g. taken, for expire)."""
+    expert, or its request has a status the transition may not start from (e.g. taken, for expire).
+    With `handoff_id`, only when that is the conversation's request (not a later one)."""
     move = TRANSITIONS[transition]
-    conversation = session.get(Conversation, conversation_id)
+    # Locked first (PostgreSQL): a second gateway ending the same hand-over at the same moment waits
+    # here, then reads the conversation as the first one left it (back in BOT mode) and does nothing.
+    conversation = session.get(Conversation, conversation_id, with_for_update=True, populate_existing=True)
     if conversation is None or conversation.mode != ConversationMode.HUMAN:
+        return None
+    if handoff_id is not None and conversation.handoff_id != handoff_id:
         return None
     handoff_id = conversation.handoff_id
     # Locked (PostgreSQL), so an expert's take and a timeout cannot both win.
@@ -210,9 +229,12 @@ def _end(session: Session, conversation_id: str, transition: Transition) -> Ende
     return Ended(conversation, handoff_id)
 
 
-def expire(session: Session, conversation_id: str) -> Ended | None:
-    """Nobody took it within the timeout: waiting -> expired (the parent is offered a callback)."""
-    return _end(session, conversation_id, Transition.EXPIRE)
+def expire(session: Session, conversation_id: str, *, handoff_id: str | None = None) -> Ended | None:
+    """Nobody took it within the timeout: waiting -> expired (the parent is offered a callback).
+
+    `handoff_id`: the request the timeout was started for; a later request of the conversation stays.
+    """
+    return _end(session, conversation_id, Transition.EXPIRE, handoff_id)
 
 
 def leave_waiting(session: Session, conversation_id: str) -> Ended | None:

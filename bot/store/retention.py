@@ -209,8 +209,10 @@ def erase_conversations(session: Session, ids: Iterable[str]) -> int:
     ids = list(ids)
     if not ids:
         return 0
+    # Locked (PostgreSQL): a place is given back once, even when two processes erase at the same moment.
     pending = session.execute(
         select(Callback).where(Callback.conversation_id.in_(ids), Callback.status == CallbackStatus.PENDING)
+        .with_for_update()
     ).scalars().all()
     for callback in pending:
         release_place(session, callback)
