@@ -13,17 +13,11 @@ from bot.gateway.router import Router
 from bot.store import handoffs
 from bot.store.db import session_scope
 from tests.support.fakes import SECRET, FakeChannel, FakeRasa
+from tests.support.waiting import eventually
 
 WAIT_SECONDS = 10.0
 
 
-async def eventually(condition, timeout: float = WAIT_SECONDS) -> None:
-    """Wait until `condition()` holds (checked every 20 ms); fail after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 class Heard:

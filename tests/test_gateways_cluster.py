@@ -22,6 +22,7 @@ from bot.store.models import HandoffRequest
 from tests.console.harness import add_account, logged_in
 from tests.support.fakes import SECRET, FakeRasa
 from tests.support.store import postgres_database
+from tests.support.waiting import eventually
 from tests.support.webchat import client as webchat_client
 
 WAIT_SECONDS = 10.0
@@ -39,12 +40,6 @@ def handoff_replies(sender: str, text: str) -> list[dict]:
     return [{"text": "Ik zet je door naar een medewerker."}, {"custom": {"handoff": {"id": handoff_id}}}]
 
 
-async def eventually(condition, timeout: float = WAIT_SECONDS) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 class Gateway:
