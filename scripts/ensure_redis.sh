@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# The cluster (`make cluster`) and its tests use Redis: Rasa's lock store and the gateways' REDIS_URL;
+# this makes sure Debian's redis-server is installed.
+exec "$(dirname "$0")/ensure_debian_package.sh" redis-server "/usr/bin/redis-server" "the cluster (make cluster) and its tests"
