@@ -13,11 +13,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import unicodedata
-from collections.abc import Generator, Iterable
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
+import sqlalchemy.exc
 from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.events import ActionExecuted, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -35,6 +37,10 @@ DELETE_ACTION = "action_delete_conversation"
 # Rasa's events table holds the sender id in a VARCHAR(255); the gateway's ids are 36 characters.
 MAX_SENDER_ID_CHARS = 255
 FigureEvent = tuple[str, str | None, datetime]  # kind, topic, when
+# How long a message waits for the tracker store's database to come back (a PostgreSQL restart takes
+# a few seconds) before Rasa's fail-safe store takes over.
+RECONNECT_SECONDS = 15.0
+T = TypeVar("T")
 
 
 def answer_key(message: UserUttered) -> str | None:
@@ -125,6 +131,13 @@ def _checked(sender_id: Any) -> None:
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Test a pooled connection before use (SQLAlchemy's pool_pre_ping, which Rasa does not set):
+        # after PostgreSQL restarted, a connection it closed is replaced instead of failing one
+        # conversation's message, which Rasa's fail-safe store would answer from an empty tracker.
+        self.engine.pool._pre_ping = True
+
     @contextlib.contextmanager
     def session_scope(self) -> Generator[Any, None, None]:
         """Rasa's own turns every ValueError raised inside the session (a UnicodeEncodeError from one
@@ -144,9 +157,24 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         finally:
             session.close()
 
+    async def _reconnecting(self, call: Callable[[], Awaitable[T]]) -> T:
+        """`call`, tried again while the database cannot be reached (PostgreSQL restarting), for up to
+        RECONNECT_SECONDS. Rasa's fail-safe wrapper would otherwise answer the message from an empty
+        tracker (a conversation that forgot its form) and keep what it said in memory only. Each try
+        is one transaction, rolled back when it fails, so trying again writes nothing twice."""
+        deadline = time.monotonic() + RECONNECT_SECONDS
+        while True:
+            try:
+                return await call()
+            except sqlalchemy.exc.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                logger.warning("Tracker store: the database cannot be reached; trying again.")
+                await asyncio.sleep(0.5)
+
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         _checked(sender_id)
-        return await super().retrieve(sender_id)
+        return await self._reconnecting(lambda: SQLTrackerStore.retrieve(self, sender_id))
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         _checked(conversation_id)
@@ -156,6 +184,19 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         # Unlike the parent we stream no events to a broker: none is configured, and a broker
         # would receive the unmasked text.
         _checked(tracker.sender_id)
+        saved = await self._reconnecting(lambda: self._save_events(tracker))
+        if saved is None:
+            return
+        events, seen_before = saved
+        found = figure_events(events, first_message=not seen_before)
+        if found:
+            # In a thread: a busy SQLite store waits (busy_timeout) without stopping Rasa's event loop.
+            gemeente = tracker.get_slot("gemeente") or site_municipality(events)
+            await asyncio.to_thread(record_figures, found, gemeente)
+
+    async def _save_events(self, tracker: DialogueStateTracker) -> tuple[list[Event], bool] | None:
+        """The tracker's new events, masked, in one transaction: (the events, whether the conversation
+        had a message of the parent before); None when the conversation was deleted instead."""
         with self.session_scope() as session:
             events = list(self._additional_events(session, tracker))
             if any(isinstance(e, ActionExecuted) and e.action_name == DELETE_ACTION for e in events):
@@ -166,7 +207,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 )
                 session.commit()
                 logger.info("Conversation deleted on the user's request (%d events).", deleted)
-                return
+                return None
 
             # Asked before the new rows are added (a query would flush them), and only when this save
             # holds a message of the parent: is it the conversation's first?
@@ -188,8 +229,4 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                     )
                 )
             session.commit()
-        found = figure_events(events, first_message=not seen_before)
-        if found:
-            # In a thread: a busy SQLite store waits (busy_timeout) without stopping Rasa's event loop.
-            gemeente = tracker.get_slot("gemeente") or site_municipality(events)
-            await asyncio.to_thread(record_figures, found, gemeente)
+        return events, seen_before

@@ -29,7 +29,11 @@ REDIS_GATEWAY_DB, REDIS_LOCK_DB = 0, 1
 # ends; the conversation's next message waits that long. Rasa's default is 60 s; one message takes a
 # few seconds here, so 20 s is ample and a replica's crash costs a conversation at most 20 s.
 DEFAULT_LOCK_LIFETIME = 20
-HEALTH_INTERVAL_MS = 1000  # haproxy's health checks: a dead server is out after 2 failed checks
+# haproxy's health checks: every 2 s (every 0.5 s once one failed), out after 3 failures. A check may
+# take 10 s: a Rasa server busy with a message answers its check late, which is not dead (with a
+# 1 s timeout both Rasa servers were marked down under load). A killed server refuses the connection
+# at once, and until it is out, `retry-on conn-failure` sends its requests to the other one.
+HEALTH_CHECKS = "inter 2s fastinter 500ms downinter 1s fall 3 rise 2"
 
 
 def _ports(variable: str, default: str) -> list[int]:
@@ -143,6 +147,8 @@ class Topology:
             "GATEWAY_HOST": HOST, "GATEWAY_PORT": str(port), "RASA_URL": f"http://{HOST}:{self.ports.rasa}",
             "RASA_TOKEN": self.secrets.rasa_token, "GATEWAY_SECRET": self.secrets.gateway_secret,
             "REDIS_URL": self.redis_url,
+            # The hourly retention also deletes old conversations from Rasa's tracker store.
+            "TRACKER_DIALECT": "postgresql", "TRACKER_HOST": self.database_url(TRACKER_DATABASE),
         }
 
     # --- supervisord --------------------------------------------------------------------------
@@ -245,6 +251,7 @@ defaults
     timeout client 90s
     timeout server 90s
     timeout http-request 10s
+    timeout check 10s
     # socket.io over websocket: an upgraded connection lives as long as the chat is open.
     timeout tunnel 1h
     # Only a connection that never reached a server is tried again, on another server (redispatch):
@@ -252,7 +259,7 @@ defaults
     retries 3
     retry-on conn-failure
     option redispatch 1
-    default-server inter {HEALTH_INTERVAL_MS} fall 2 rise 2
+    default-server {HEALTH_CHECKS}
 
 # The web chat, the widget, the console and Telegram's webhook: the public port.
 frontend public

@@ -7,6 +7,7 @@ servers, the Rasa servers and the gateways under the same supervisord, which res
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -17,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import xmlrpc.client
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from bot.cluster.config import HOST, STORE_DATABASE, TRACKER_DATABASE, Ports, Se
 REPO = Path(__file__).resolve().parents[2]
 # Rasa loads its model in 30-60 s on 2 cores, both replicas at once a little longer.
 READY_SECONDS = 300
+INFRASTRUCTURE = ("postgres", "redis", "haproxy")
 DEFAULT_MODEL = REPO / "models" / "scheidingspunt.tar.gz"
 # What of the caller's environment the programs must not inherit (each gets its own in config.py).
 _DROPPED = ("TELEGRAM_", "RASA_URL", "RASA_TOKEN", "GATEWAY_", "DATABASE_URL", "REDIS_URL",
@@ -83,6 +86,13 @@ class Cluster:
                                  f"unix://{self.topology.supervisor_socket}", *args],
                                 capture_output=True, text=True, timeout=timeout)
         return result.stdout
+
+    def rpc(self) -> xmlrpc.client.ServerProxy:
+        """supervisord's XML-RPC interface, over its unix socket."""
+        from supervisor.xmlrpc import SupervisorTransport
+
+        transport = SupervisorTransport(None, None, f"unix://{self.topology.supervisor_socket}")
+        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
 
     def pid(self, program: str) -> int:
         text = self.ctl("pid", program).strip()
@@ -177,8 +187,10 @@ class Cluster:
                        env={**env, **top.common_env()}, stdout=(top.logs / "startup.log").open("w"),
                        stderr=subprocess.STDOUT)
         self.started_seconds["infrastructure"] = time.monotonic() - started
+        # All at once (supervisorctl would wait for each one's `startsecs` in turn); wait_ready waits.
         for programs in top.programs().values():
-            self.ctl("start", *programs, timeout=120)
+            for program in programs:
+                self.rpc().supervisor.startProcess(program, False)
         if wait:
             self.wait_ready()
         self.started_seconds["total"] = time.monotonic() - started
@@ -219,6 +231,22 @@ class Cluster:
         if self.process is None:
             return
         if self.process.poll() is None:
+            # supervisord stops its programs one after the other when it ends; the replicas may stop
+            # together (SIGTERM, SIGKILL after stopwaitsecs), and the databases and haproxy after them.
+            try:
+                rpc = self.rpc()
+                for programs in self.topology.programs().values():
+                    for program in programs:
+                        with contextlib.suppress(xmlrpc.client.Fault):
+                            rpc.supervisor.stopProcess(program, False)
+                deadline = time.monotonic() + seconds / 2
+                while time.monotonic() < deadline and any(
+                        info["statename"] in ("RUNNING", "STOPPING", "STARTING", "BACKOFF")
+                        for info in rpc.supervisor.getAllProcessInfo()
+                        if info["group"] not in INFRASTRUCTURE):
+                    time.sleep(0.5)
+            except (OSError, xmlrpc.client.Error):
+                pass  # supervisord is not answering: SIGTERM below, SIGKILL after that
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=seconds)
