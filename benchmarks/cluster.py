@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import re
+import shutil
 import statistics
 import tempfile
 import time
@@ -312,15 +313,23 @@ async def measure(url: str, rasa_url: str, conversations: int, turns: int) -> di
 
 
 def main() -> None:
-    from bot.cluster.config import Ports
-    from bot.cluster.run import Cluster
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--turns", type=int, default=20)
     parser.add_argument("--var", type=Path, help="the cluster's directory (default: a fresh one)")
     args = parser.parse_args()
     var = args.var or Path(tempfile.mkdtemp(prefix="scheidingspunt-cluster-"))
+    try:
+        run_benchmark(var, args)
+    finally:
+        if args.var is None:
+            shutil.rmtree(var, ignore_errors=True)
+
+
+def run_benchmark(var: Path, args: argparse.Namespace) -> None:
+    from bot.cluster.config import Ports
+    from bot.cluster.run import Cluster
+
     with Cluster.create(var, ports=Ports.free()) as cluster:
         print(f"cluster ready in {cluster.started_seconds['total']:.0f} s ({var})", flush=True)
         host = "http://127.0.0.1"
