@@ -20,20 +20,29 @@ export TF_DETERMINISTIC_OPS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help run test install pipeline train validate lint bench lock clean
+.PHONY: help run cluster test install pipeline train validate lint bench lock clean
 
 help:
 	@echo "make run    set up, train if needed and start everything (gateway :8080, Rasa :5005, actions :5055)"
+	@echo "make cluster  the production topology on this machine: haproxy :8080, 2 gateways, 2 Rasa, 2 action servers, PostgreSQL, Redis"
 	@echo "make test   set up, train if needed and run the whole test suite"
 	@echo "make bench  run the benchmarks (NLU cross-validation, latency, safety, held-out sets, forms, gateway)"
 
 run: $(MODEL)
 	scripts/run.sh
 
+# The production topology on this machine, under supervisord (bot/cluster/, README "Production topology").
+cluster: $(MODEL)
+	scripts/ensure_postgres.sh
+	scripts/ensure_redis.sh
+	scripts/ensure_haproxy.sh
+	$(PY) -m bot.cluster
+
 test: $(MODEL) $(AXE)
 	$(VENV)/bin/ruff check .
 	scripts/ensure_postgres.sh
 	scripts/ensure_redis.sh
+	scripts/ensure_haproxy.sh
 	scripts/ensure_chromium.sh
 	$(PY) -m pytest
 

@@ -161,6 +161,11 @@ class SocketIOClient:
         finally:
             self.events.put_nowait(None)
 
+    @property
+    def open(self) -> bool:
+        """Connected, and the connection has not ended."""
+        return self._reader is not None and not self._reader.done()
+
     async def emit(self, name: str, *args: Any) -> None:
         if self._ws is None:
             raise ProtocolError("not connected")

@@ -77,7 +77,7 @@ def main() -> None:
             long_ids = [f"long-{n}" for n in range(args.long)]
             started = time.time()
             for turn in range(args.turns):
-                for name, client in clients.items():
+                for client in clients.values():
                     for sender in long_ids:
                         client.send(sender, MESSAGES[turn % len(MESSAGES)])
             print(f"{len(long_ids)} conversations per server brought to {args.turns} turns "

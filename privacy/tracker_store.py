@@ -15,11 +15,13 @@ import itertools
 import json
 import logging
 import os
+import time
 import unicodedata
-from collections.abc import Generator, Iterable
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
+import sqlalchemy.exc
 from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.events import ActionExecuted, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -38,6 +40,10 @@ DELETE_ACTION = "action_delete_conversation"
 # Rasa's events table holds the sender id in a VARCHAR(255); the gateway's ids are 36 characters.
 MAX_SENDER_ID_CHARS = 255
 FigureEvent = tuple[str, str | None, datetime]  # kind, topic, when
+# How long a message waits for the tracker store's database to come back (a PostgreSQL restart takes
+# a few seconds) before Rasa's fail-safe store takes over.
+RECONNECT_SECONDS = 15.0
+T = TypeVar("T")
 
 
 def answer_key(message: UserUttered) -> str | None:
@@ -142,6 +148,10 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.window_turns = window_turns_from_env()
+        # Test a pooled connection before use (SQLAlchemy's pool_pre_ping, which Rasa does not set):
+        # after PostgreSQL restarted, a connection it closed is replaced instead of failing one
+        # conversation's message, which Rasa's fail-safe store would answer from an empty tracker.
+        self.engine.pool._pre_ping = True
 
     @contextlib.contextmanager
     def session_scope(self) -> Generator[Any, None, None]:
@@ -162,15 +172,33 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         finally:
             session.close()
 
+    async def _reconnecting(self, call: Callable[[], Awaitable[T]]) -> T:
+        """`call`, tried again while the database cannot be reached (PostgreSQL restarting), for up to
+        RECONNECT_SECONDS. Rasa's fail-safe wrapper would otherwise answer the message from an empty
+        tracker (a conversation that forgot its form) and keep what it said in memory only. Each try
+        is one transaction, rolled back when it fails, so trying again writes nothing twice."""
+        deadline = time.monotonic() + RECONNECT_SECONDS
+        while True:
+            try:
+                return await call()
+            except sqlalchemy.exc.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                logger.warning("Tracker store: the database cannot be reached; trying again.")
+                await asyncio.sleep(0.5)
+
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The current session; a long one only with what the policies and actions need."""
         _checked(sender_id)
+        return await self._reconnecting(lambda: self._retrieve_session(sender_id))
+
+    async def _retrieve_session(self, sender_id: str) -> DialogueStateTracker | None:
         if self.window_turns <= 0 or not self.domain:
-            return await super().retrieve(sender_id)
+            return await SQLTrackerStore.retrieve(self, sender_id)
         with self.session_scope() as session:
             events = tracker_window.window_events(session, self.SQLEvent, sender_id, self.window_turns)
         if events is None:
-            return await super().retrieve(sender_id)
+            return await SQLTrackerStore.retrieve(self, sender_id)
         tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         setattr(tracker, tracker_window.LOADED, len(tracker.events))
         return tracker
@@ -191,6 +219,19 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         # Unlike the parent we stream no events to a broker: none is configured, and a broker
         # would receive the unmasked text.
         _checked(tracker.sender_id)
+        saved = await self._reconnecting(lambda: self._save_events(tracker))
+        if saved is None:
+            return
+        events, seen_before = saved
+        found = figure_events(events, first_message=not seen_before)
+        if found:
+            # In a thread: a busy SQLite store waits (busy_timeout) without stopping Rasa's event loop.
+            gemeente = tracker.get_slot("gemeente") or site_municipality(events)
+            await asyncio.to_thread(record_figures, found, gemeente)
+
+    async def _save_events(self, tracker: DialogueStateTracker) -> tuple[list[Event], bool] | None:
+        """The tracker's new events, masked, in one transaction: (the events, whether the conversation
+        had a message of the parent before); None when the conversation was deleted instead."""
         with self.session_scope() as session:
             events = self._new_events(session, tracker)
             if any(isinstance(e, ActionExecuted) and e.action_name == DELETE_ACTION for e in events):
@@ -201,7 +242,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 )
                 session.commit()
                 logger.info("Conversation deleted on the user's request (%d events).", deleted)
-                return
+                return None
 
             # Asked before the new rows are added (a query would flush them), and only when this save
             # holds a message of the parent: is it the conversation's first?
@@ -225,8 +266,4 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             session.commit()
         if hasattr(tracker, tracker_window.LOADED):  # a second save of this tracker adds only what is newer
             setattr(tracker, tracker_window.LOADED, len(tracker.events))
-        found = figure_events(events, first_message=not seen_before)
-        if found:
-            # In a thread: a busy SQLite store waits (busy_timeout) without stopping Rasa's event loop.
-            gemeente = tracker.get_slot("gemeente") or site_municipality(events)
-            await asyncio.to_thread(record_figures, found, gemeente)
+        return events, seen_before

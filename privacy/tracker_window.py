@@ -82,7 +82,8 @@ def window_events(session: Any, table: Any, sender_id: str, turns: int) -> list[
         .filter(before_cut, table.id > slots_since, table.type_name == SlotSet.type_name)
         .group_by(table.action_name)
     ]
-    for type_names in ((ActiveLoop.type_name,), (ConversationPaused.type_name, ConversationResumed.type_name)):
+    pause = (ConversationPaused.type_name, ConversationResumed.type_name)
+    for type_names in ((ActiveLoop.type_name,), pause):
         found = session.query(sa.func.max(table.id)).filter(
             before_cut, table.id > restart, table.type_name.in_(type_names)).scalar()
         if found:

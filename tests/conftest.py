@@ -19,9 +19,9 @@ REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "scheidingspunt.tar.gz"
 PIPELINE = REPO / "build" / "nl_pipeline"
 TESTS = REPO / "tests"
-# Slow: whatever starts Rasa (the assistant, `rasa test`), Chromium, PostgreSQL or Redis, or needs the trained
-# model.
-SLOW_FOLDERS = (TESTS / "conversation", TESTS / "browser")
+# Slow: whatever starts Rasa (the assistant, `rasa test`, the cluster), Chromium, PostgreSQL or Redis, or
+# needs the trained model.
+SLOW_FOLDERS = (TESTS / "conversation", TESTS / "browser", TESTS / "cluster")
 SLOW_FIXTURES = frozenset({"assistant", "trained_model", "browser", "postgres", "redis_server"})
 SLOW_PARAMS = frozenset({"postgresql"})  # store fixtures parametrised over DATABASES ask for `postgres` late
 

@@ -94,3 +94,47 @@ def test_ids_made_of_hex_digits_are_not_mistaken_for_numbers():
     ids = [uuid.uuid4().hex for _ in range(2000)]
     assert [redact(i) for i in ids] == ids
     assert redact("nr:0612345678, id 07011746233c4cc4") == "nr:[telefoonnummer], id 07011746233c4cc4"
+
+
+def test_store_waits_for_its_database_to_come_back(tmp_path, sqlite_store, monkeypatch):
+    """A database that cannot be reached for a moment (PostgreSQL restarting) is tried again, so the
+    message is answered from its real tracker, not from the empty one of Rasa's fail-safe store."""
+    import sqlalchemy.exc
+
+    from privacy import tracker_store
+
+    store = PrivateSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    asyncio.run(store.save(DialogueStateTracker.from_events("s3", [UserUttered("hoi"), BotUttered("Hoi!")])))
+    real_sleep = asyncio.sleep
+    monkeypatch.setattr(tracker_store.asyncio, "sleep", lambda seconds: real_sleep(0))
+    original, failures = store.session_scope, []
+
+    def flaky():
+        if len(failures) < 3:
+            failures.append(1)
+            raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("the database system is shutting down"))
+        return original()
+
+    monkeypatch.setattr(store, "session_scope", flaky)
+    assert asyncio.run(store.retrieve("s3")).latest_message.text == "hoi"
+    assert len(failures) == 3
+    failures.clear()
+    events = [UserUttered("hoi"), BotUttered("Hoi!"), UserUttered("nog een vraag")]
+    asyncio.run(store.save(DialogueStateTracker.from_events("s3", events)))
+    assert [e.get("text") for e in stored_rows(store, "s3")] == ["hoi", "Hoi!", "nog een vraag"]
+
+
+def test_store_gives_up_when_its_database_stays_away(tmp_path, sqlite_store, monkeypatch):
+    import sqlalchemy.exc
+
+    from privacy import tracker_store
+
+    store = PrivateSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    monkeypatch.setattr(tracker_store, "RECONNECT_SECONDS", 0.0)
+
+    def down():
+        raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(store, "session_scope", down)
+    with pytest.raises(sqlalchemy.exc.OperationalError):
+        asyncio.run(store.retrieve("s4"))
