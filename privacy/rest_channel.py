@@ -16,7 +16,10 @@ from rasa.core.channels.rest import RestInput
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
+from privacy import rasa_logs
 from privacy.tracker_store import sender_id_problem
+
+rasa_logs.install()  # Rasa's error line for a failed message would quote the message
 
 # The gateway sends at most 2,000 characters (bot/gateway/router.py); room for other REST clients.
 MAX_MESSAGE_CHARS = 10_000

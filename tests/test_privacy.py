@@ -138,3 +138,22 @@ def test_store_gives_up_when_its_database_stays_away(tmp_path, sqlite_store, mon
     monkeypatch.setattr(store, "session_scope", down)
     with pytest.raises(sqlalchemy.exc.OperationalError):
         asyncio.run(store.retrieve("s4"))
+
+
+def test_rasa_log_lines_leave_out_what_the_parent_wrote(caplog):
+    """Rasa's line for a message it failed on ("rest.message.received.failure") quotes the message; with
+    our REST channel loaded, the text is gone from it, the event name stays."""
+    import structlog
+    from rasa.utils.log_utils import configure_structlog
+
+    from privacy import rasa_logs
+
+    configure_structlog()
+    rasa_logs.install()
+    rasa_logs.install()  # loading the channel twice adds it once
+    assert structlog.get_config()["processors"].count(rasa_logs.without_content) == 1
+    structlog.get_logger().error("rest.message.received.failure", text="bel me op 0612345678",
+                                 parse_data_text="0612345678", sender_id="web-abc")
+    out = caplog.text
+    assert "rest.message.received.failure" in out and "web-abc" in out
+    assert "0612345678" not in out and "[removed]" in out

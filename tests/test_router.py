@@ -227,6 +227,16 @@ def test_rasa_down_still_answers_and_gives_helplines(store):
     assert "113" in channel.texts()[1]
 
 
+def test_an_empty_answer_from_rasa_asks_to_try_again(store):
+    """Rasa's REST channel answers [] when it failed on a message (a lock store that restarted, say)."""
+    router, channel = make(FakeRasa(replies=lambda sender, text: []))
+    asyncio.run(router.from_user("web", "session-1", "hoe werkt kinderalimentatie"))
+    asyncio.run(router.from_user("web", "session-1", "ik wil niet meer leven"))
+    assert channel.texts()[0] == texts()["unavailable"] and "Probeer het nog eens" in channel.texts()[0]
+    assert "113" in channel.texts()[1]
+    assert router.metrics.rasa_errors.labels("empty")._value.get() == 2
+
+
 def test_new_conversation_erases_through_rasa(store):
     rasa = FakeRasa()
     router, channel = make(rasa)

@@ -237,6 +237,12 @@ class Router:
             replies = self._without_rasa(text)
         else:
             self.metrics.rasa_reply.observe(asyncio.get_running_loop().time() - started)
+            if not replies:
+                # Every message gets an answer from the assistant; none means Rasa failed on it (its REST
+                # channel answers [] on any error, e.g. a lock store that went away): say so, don't go quiet.
+                log.warning("router: Rasa gave no answer")
+                self.metrics.rasa_error("empty")
+                replies = self._without_rasa(text)
             self.metrics.bot_replies(replies)
         handoff = next((r["custom"]["handoff"] for r in replies
                         if isinstance(r.get("custom"), dict) and "handoff" in r["custom"]), None)
