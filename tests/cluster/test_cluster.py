@@ -224,3 +224,13 @@ def test_postgresql_restarted(healthy, urls, expected):
 def test_redis_restarted(healthy, urls, expected):
     load = faulty_load(healthy, urls, expected, restart(healthy, "redis"))
     assert_carried_on(healthy, load)
+
+
+def test_no_log_holds_what_a_parent_wrote(cluster):
+    """After the load and every fault (Rasa failing on messages while Redis or PostgreSQL restarted), no
+    process's log quotes a question or the callback's phone number."""
+    written = {text for text in faq_script(FAULT_TURNS) if len(text) > 12} | {"1234 5678", "12345678"}
+    for log in sorted((cluster.topology.var / "log").glob("*.log")):
+        content = log.read_text(errors="replace")
+        found = sorted(text for text in written if text in content)
+        assert not found, f"{log.name}: {found}"
