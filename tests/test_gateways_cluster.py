@@ -16,11 +16,10 @@ from bot.gateway import bus as gateway_bus
 from bot.gateway.app import Settings, build_app
 from bot.gateway.texts import texts
 from bot.gateway.webchat import SOCKETIO_CHANNEL
-from bot.store import handoffs
 from bot.store.db import session_scope
 from bot.store.models import HandoffRequest
 from tests.console.harness import add_account, logged_in
-from tests.support.fakes import SECRET, FakeRasa
+from tests.support.fakes import SECRET, FakeRasa, handoff_replies
 from tests.support.store import postgres_database
 from tests.support.waiting import eventually
 from tests.support.webchat import client as webchat_client
@@ -29,15 +28,6 @@ WAIT_SECONDS = 10.0
 PHONE = "0612345678"
 
 
-def handoff_replies(sender: str, text: str) -> list[dict]:
-    """Rasa's answer to "ik wil een mens": the action stores a request and tells the gateway."""
-    if text != "ik wil een mens":
-        return [{"text": f"antwoord op {text}"}]
-    with session_scope() as session:
-        made = handoffs.request(session, conversation_id=sender, municipality="twenterand", topic=None,
-                                reason="op verzoek", screening_level=None, screening_domains=[])
-        handoff_id = made.id
-    return [{"text": "Ik zet je door naar een medewerker."}, {"custom": {"handoff": {"id": handoff_id}}}]
 
 
 
@@ -48,7 +38,7 @@ class Gateway:
     def __init__(self, redis_url: str, handoff_timeout: float = 300.0) -> None:
         self.app = build_app(Settings(secret=SECRET, handoff_timeout=handoff_timeout, redis_url=redis_url),
                              with_telegram=False)
-        self.rasa = FakeRasa(handoff_replies)
+        self.rasa = FakeRasa(handoff_replies())
         self.router = self.app["router"]
         self.router.rasa = self.app["rasa"] = self.rasa
         # The test client long-polls; closing it waits for the current poll.

@@ -27,7 +27,7 @@ from bot.launcher import free_port
 from bot.store import handoffs
 from bot.store.db import session_scope
 from tests.console.harness import add_account, console_app, logged_in
-from tests.support.fakes import SECRET, FakeChannel, FakeRasa
+from tests.support.fakes import SECRET, FakeChannel, FakeRasa, handoff_replies
 from tests.support.store import book
 
 REPO = Path(__file__).resolve().parent.parent
@@ -132,18 +132,10 @@ def test_safety_answers_are_known_by_their_responses_in_the_domain():
 # --- hand-overs ------------------------------------------------------------------------------------------
 
 
-def handoff_replies(sender: str, text: str) -> list[dict]:
-    if text != "ik wil een mens":
-        return [{"text": f"antwoord op {text}"}]
-    with session_scope() as session:
-        request = handoffs.request(session, conversation_id=sender, municipality="twenterand", topic=None,
-                                   reason="op verzoek", screening_level=None, screening_domains=[])
-        handoff_id = request.id
-    return [{"text": "Ik zet je door."}, {"custom": {"handoff": {"id": handoff_id, "reason": "op verzoek"}}}]
 
 
 def test_a_waiting_handoff_shows_in_the_gauge_and_taking_it_observes_the_wait(sqlite_store):
-    app, rasa, channel = console_app(sqlite_store, FakeRasa(handoff_replies))
+    app, rasa, channel = console_app(sqlite_store, FakeRasa(handoff_replies()))
     add_account("anne")
 
     async def scenario() -> tuple[str, str, str]:
@@ -174,7 +166,7 @@ def test_a_waiting_handoff_shows_in_the_gauge_and_taking_it_observes_the_wait(sq
 
 def test_an_expired_handoff_observes_its_wait(sqlite_store):
     counts = metrics.Metrics(with_store=False)
-    router = Router(FakeRasa(handoff_replies), secret=SECRET, handoff_timeout=0.05, metrics=counts)
+    router = Router(FakeRasa(handoff_replies()), secret=SECRET, handoff_timeout=0.05, metrics=counts)
     router.register(FakeChannel())
 
     async def scenario() -> None:

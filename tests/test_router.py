@@ -12,7 +12,7 @@ from bot.gateway.texts import texts
 from bot.store import handoffs
 from bot.store.db import session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
-from tests.support.fakes import SECRET, FakeChannel, FakeRasa
+from tests.support.fakes import SECRET, FakeChannel, FakeRasa, handoff_replies
 
 
 @pytest.fixture
@@ -20,16 +20,6 @@ def store(sqlite_store):
     return sqlite_store
 
 
-def handoff_replies(sender: str, text: str) -> list[dict]:
-    """What Rasa answers to "ik wil een mens": the action recorded a request and says so."""
-    if text != "ik wil een mens":
-        return [{"text": f"antwoord op {text}"}]
-    with session_scope() as session:
-        request = handoffs.request(session, conversation_id=sender, municipality="zwolle", topic=None,
-                                          reason="op verzoek", screening_level=None, screening_domains=[])
-        handoff_id = request.id
-    return [{"text": "Ik zet je door naar een medewerker."},
-            {"custom": {"handoff": {"id": handoff_id, "reason": "op verzoek"}}}]
 
 
 def _listen(router: Router) -> list[dict]:
@@ -72,7 +62,7 @@ def test_sender_ids_do_not_reveal_the_address():
 
 
 def test_handoff_switches_to_human_mode_and_queues(store):
-    router, channel = make(FakeRasa(handoff_replies))
+    router, channel = make(FakeRasa(handoff_replies("zwolle")))
 
     async def scenario():
         await router.from_user("web", "session-1", "ik wil een mens")
@@ -85,7 +75,7 @@ def test_handoff_switches_to_human_mode_and_queues(store):
 
 
 def test_in_human_mode_the_bot_stays_silent_and_the_expert_hears_it(store):
-    rasa = FakeRasa(handoff_replies)
+    rasa = FakeRasa(handoff_replies("zwolle"))
     router, channel = make(rasa)
     heard = _listen(router)
 
@@ -105,7 +95,7 @@ def test_in_human_mode_the_bot_stays_silent_and_the_expert_hears_it(store):
 
 
 def test_back_to_the_bot_leaves_the_queue(store):
-    router, channel = make(FakeRasa(handoff_replies))
+    router, channel = make(FakeRasa(handoff_replies("zwolle")))
 
     async def scenario():
         await router.from_user("web", "session-1", "ik wil een mens")
@@ -120,7 +110,7 @@ def test_back_to_the_bot_leaves_the_queue(store):
 
 
 def test_another_municipality_while_waiting_goes_back_to_the_bot_which_asks_it(store):
-    rasa = FakeRasa(handoff_replies)
+    rasa = FakeRasa(handoff_replies("zwolle"))
     router, channel = make(rasa)
     heard = _listen(router)
 
@@ -138,7 +128,7 @@ def test_another_municipality_while_waiting_goes_back_to_the_bot_which_asks_it(s
 
 
 def test_another_municipality_after_an_expert_took_the_chat_is_told_to_the_expert(store):
-    rasa = FakeRasa(handoff_replies)
+    rasa = FakeRasa(handoff_replies("zwolle"))
     router, channel = make(rasa)
     heard = _listen(router)
 
@@ -157,7 +147,7 @@ def test_another_municipality_after_an_expert_took_the_chat_is_told_to_the_exper
 
 
 def test_nobody_in_time_offers_a_callback(store):
-    router, channel = make(FakeRasa(handoff_replies), timeout=0.05)
+    router, channel = make(FakeRasa(handoff_replies("zwolle")), timeout=0.05)
 
     async def scenario():
         await router.from_user("web", "session-1", "ik wil een mens")
@@ -172,7 +162,7 @@ def test_nobody_in_time_offers_a_callback(store):
 
 
 def test_a_restart_resumes_the_waiting_time(store):
-    first, _ = make(FakeRasa(handoff_replies), timeout=300)
+    first, _ = make(FakeRasa(handoff_replies("zwolle")), timeout=300)
 
     async def before_restart():
         await first.from_user("web", "session-1", "ik wil een mens")
@@ -191,7 +181,7 @@ def test_a_restart_resumes_the_waiting_time(store):
 
 
 def test_expert_messages_and_hand_back(store):
-    rasa = FakeRasa(handoff_replies)
+    rasa = FakeRasa(handoff_replies("zwolle"))
     router, channel = make(rasa)
     conversation_id = router.conversation_id("web", "session-1")
 
@@ -254,7 +244,7 @@ def _handoff_id() -> str:
 
 
 def test_expert_closes_the_chat(store):
-    rasa = FakeRasa(handoff_replies)
+    rasa = FakeRasa(handoff_replies("zwolle"))
     router, channel = make(rasa)
     heard = _listen(router)
     conversation_id = router.conversation_id("web", "session-1")
@@ -288,7 +278,7 @@ def test_expert_closes_the_chat(store):
 
 
 def test_taking_a_conversation_the_parent_just_left(store):
-    router, channel = make(FakeRasa(handoff_replies))
+    router, channel = make(FakeRasa(handoff_replies("zwolle")))
     heard = _listen(router)
     conversation_id = router.conversation_id("web", "session-1")
 
@@ -304,7 +294,7 @@ def test_taking_a_conversation_the_parent_just_left(store):
 
 
 def test_expiry_and_hand_back_tell_the_listeners_which_handoff_ended(store):
-    router, _ = make(FakeRasa(handoff_replies), timeout=0.05)
+    router, _ = make(FakeRasa(handoff_replies("zwolle")), timeout=0.05)
     heard = _listen(router)
 
     async def expire():
@@ -314,7 +304,7 @@ def test_expiry_and_hand_back_tell_the_listeners_which_handoff_ended(store):
     asyncio.run(expire())
     assert [(e["type"], e["handoff_id"]) for e in heard] == [("queued", _handoff_id()), ("expired", _handoff_id())]
 
-    router, _ = make(FakeRasa(handoff_replies))
+    router, _ = make(FakeRasa(handoff_replies("zwolle")))
     heard = _listen(router)
     conversation_id = router.conversation_id("web", "session-2")
 
@@ -400,7 +390,7 @@ def _human_mode_signal(rasa: FakeRasa, signal: str, *, expert_writes: bool):
 
 
 def test_a_safety_signal_in_human_mode_is_flagged_and_gets_the_helplines_when_nobody_answers(store):
-    rasa = FakeRasa(handoff_replies)
+    rasa = FakeRasa(handoff_replies("zwolle"))
     rasa.intents["hij staat elke avond voor mijn deur"] = "safety_violence"
     channel, heard = _human_mode_signal(rasa, "hij staat elke avond voor mijn deur", expert_writes=False)
     assert "hij staat elke avond voor mijn deur" in rasa.parsed  # NLU only: no turn in the bot's conversation
@@ -415,7 +405,7 @@ def test_a_safety_signal_in_human_mode_is_flagged_and_gets_the_helplines_when_no
 
 
 def test_no_gateway_helplines_when_the_expert_answers_in_time(store):
-    rasa = FakeRasa(handoff_replies)
+    rasa = FakeRasa(handoff_replies("zwolle"))
     channel, heard = _human_mode_signal(rasa, "ik wil niet meer leven", expert_writes=True)
     assert any(e["type"] == "safety" and e["signal"] == "safety_suicide" for e in heard)
     assert texts()["helplines_suicide"] not in channel.texts()
@@ -423,7 +413,7 @@ def test_no_gateway_helplines_when_the_expert_answers_in_time(store):
 
 
 def test_an_ordinary_message_in_human_mode_is_not_flagged(store):
-    rasa = FakeRasa(handoff_replies)
+    rasa = FakeRasa(handoff_replies("zwolle"))
     channel, heard = _human_mode_signal(rasa, "hoe lang duurt het nog?", expert_writes=False)
     assert not any(e["type"] == "safety" for e in heard)
     assert texts()["helplines_violence"] not in channel.texts()

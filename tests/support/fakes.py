@@ -3,11 +3,30 @@ deliveries)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
+from bot.store import handoffs
+from bot.store.db import session_scope
 from language import safety
 
 SECRET = "test-secret"
+
+
+def handoff_replies(municipality: str = "twenterand") -> Callable[[str, str], list[dict]]:
+    """Replies for FakeRasa where "ik wil een mens" does what action_handoff does: store a request for
+    `municipality` and tell the gateway with the custom handoff message."""
+    def replies(sender: str, text: str) -> list[dict]:
+        if text != "ik wil een mens":
+            return [{"text": f"antwoord op {text}"}]
+        with session_scope() as session:
+            request = handoffs.request(session, conversation_id=sender, municipality=municipality, topic=None,
+                                       reason="op verzoek", screening_level=None, screening_domains=[])
+            handoff_id = request.id
+        return [{"text": "Ik zet je door naar een medewerker."},
+                {"custom": {"handoff": {"id": handoff_id, "reason": "op verzoek"}}}]
+    return replies
 
 
 class FakeRasa:
