@@ -197,8 +197,12 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             return await SQLTrackerStore.retrieve(self, sender_id)
         with self.session_scope() as session:
             events = tracker_window.window_events(session, self.SQLEvent, sender_id, self.window_turns)
-        if events is None:
-            return await SQLTrackerStore.retrieve(self, sender_id)
+            if events is None:  # a short session: all of it, as Rasa loads it, in the same transaction
+                whole = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+                events = [json.loads(row.data) for row in whole]
+                if not events:
+                    return None
+                return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         setattr(tracker, tracker_window.LOADED, len(tracker.events))
         return tracker
