@@ -348,6 +348,11 @@ class Router:
         self._timers[conversation_id] = asyncio.get_running_loop().create_task(
             self._expire_later(conversation_id, max(0.0, seconds), handoff_id))
 
+    def _no_longer_waiting(self, conversation_id: str) -> None:
+        """The hand-over was taken or ended: no timeout and no "er komt zo iemand" note left for it."""
+        self._cancel_timeout(conversation_id)
+        self._acknowledged.pop(conversation_id, None)
+
     def _cancel_timeout(self, conversation_id: str) -> None:
         timer = self._timers.pop(conversation_id, None)
         self._timer_handoffs.pop(conversation_id, None)
@@ -388,8 +393,7 @@ class Router:
 
     async def leave_queue(self, conversation_id: str) -> None:
         """The parent goes back to the bot ("terug naar de bot")."""
-        self._cancel_timeout(conversation_id)
-        self._acknowledged.pop(conversation_id, None)
+        self._no_longer_waiting(conversation_id)
         ended = await self._store(self._end_handoff, handoffs.cancel, conversation_id)
         if ended is not None:
             conversation, handoff_id = ended
@@ -401,8 +405,7 @@ class Router:
         ended = await self._store(self._end_handoff, handoffs.leave_waiting, conversation_id)
         if ended is None:
             return False
-        self._cancel_timeout(conversation_id)
-        self._acknowledged.pop(conversation_id, None)
+        self._no_longer_waiting(conversation_id)
         await self._notify(conversation_id, {"type": "left", "handoff_id": ended[1]})
         return True
 
@@ -411,8 +414,7 @@ class Router:
 
         False when the parent is no longer waiting (went back to the bot in between).
         """
-        self._cancel_timeout(conversation_id)
-        self._acknowledged.pop(conversation_id, None)
+        self._no_longer_waiting(conversation_id)
         conversation = await self._store(self._get, conversation_id)
         if conversation is None or conversation.mode != ConversationMode.HUMAN:
             return False
@@ -437,8 +439,7 @@ class Router:
     async def _expert_ends(self, transition: Callable[..., handoffs.Ended | None],
                            conversation_id: str) -> handoffs.Ended | None:
         """The expert ends the live chat (hand back or close): back to BOT mode, the request closed."""
-        self._cancel_timeout(conversation_id)
-        self._acknowledged.pop(conversation_id, None)
+        self._no_longer_waiting(conversation_id)
         return await self._store(self._end_handoff, transition, conversation_id)
 
     async def hand_back(self, conversation_id: str) -> bool:
@@ -515,8 +516,7 @@ class Router:
 
     async def _new_conversation(self, channel: str, address: str) -> None:
         conversation = await self._store(self._conversation, channel, address)
-        self._cancel_timeout(conversation.id)
-        self._acknowledged.pop(conversation.id, None)
+        self._no_longer_waiting(conversation.id)
         try:
             # action_delete_conversation erases the project's tables; the tracker store erases the events.
             messages = await self.rasa.execute(conversation.id, "action_delete_conversation")
