@@ -23,6 +23,7 @@ from bot.domain import municipalities
 from bot.domain.moments import Slot, choose_slot, next_free_slots, parse_preference
 from bot.domain.opening_hours import describe_hours
 from bot.domain.phone import parse_callback_phone, re_ask_text
+from bot.domain.timewindows import Window
 from bot.store import callbacks, records
 
 FORM_SLOTS = ("callback_phone", "callback_moment", "callback_id", "callback_reference")
@@ -112,6 +113,11 @@ class ValidateCallbackForm(GemeenteValidation, FormValidation):
         text = tracker.latest_message.get("text") or str(value or "")
         try:
             with store_access.session("book_callback") as session:
+                # The same choice sent again because its answer never came (an action server died after
+                # the booking): the booking stands, say it again rather than book or ask anew.
+                done = callbacks.booked_from(session, tracker.get_slot("callback_id"), tracker.sender_id)
+                if done is not None:
+                    return _booked(done)
                 is_free = _free_check(session, municipality)
                 slot = choose_slot(text, common.now(), hours, is_free)
                 wanted = slot
@@ -129,7 +135,7 @@ class ValidateCallbackForm(GemeenteValidation, FormValidation):
                         return {"callback_moment": None, "callback_phone": None, "callback_id": None}
                     if booked is not None:
                         records.record_event(session, "callback_booked", municipality.key)
-                        return {"callback_moment": slot.label(), "callback_reference": booked.reference}
+                        return _booked(booked)
                     tried.add(slot)
                     options = [s for s in next_free_slots(common.now(), hours, is_free, n=10)
                                if s not in tried]
@@ -151,6 +157,11 @@ class ValidateCallbackForm(GemeenteValidation, FormValidation):
         else:
             dispatcher.utter_message(response="utter_callback_moment_unclear", buttons=slot_buttons(free))
         return {"callback_moment": None}
+
+
+def _booked(callback: callbacks.Callback) -> dict[str, Any]:
+    slot = Slot(callback.slot_date, Window(callback.window_start, callback.window_end))
+    return {"callback_moment": slot.label(), "callback_reference": callback.reference}
 
 
 def _looks_like_moment(text: str) -> bool:

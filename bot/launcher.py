@@ -6,6 +6,7 @@ that there is one place that knows how the two servers are started and when they
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +58,8 @@ class RasaProcesses:
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen] = field(default_factory=list)
+    _by_name: dict[str, subprocess.Popen] = field(default_factory=dict, repr=False)
+    _commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict, repr=False)
 
     @property
     def url(self) -> str:
@@ -97,14 +101,34 @@ class RasaProcesses:
         # Sanic's default body limit is 100 MB; Rasa's callers send a few kB (scripts/run.sh too). Not for
         # the action server: Rasa posts it the whole tracker, which a long conversation takes past 1 MiB.
         rasa_env = {**env, "SANIC_REQUEST_MAX_SIZE": str(MAX_REQUEST_BYTES)}
-        for name, args, process_env in (
-            ("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+        self._commands = {
+            "actions": ([str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                          "--port", str(self.actions_port)], env),
-            ("rasa", rasa_args, rasa_env),
-        ):
-            self.processes.append(subprocess.Popen(
-                args, cwd=REPO, env=process_env, stdout=self.log(name).open("w"), stderr=subprocess.STDOUT,
-            ))
+            "rasa": (rasa_args, rasa_env),
+        }
+        for name in self._commands:
+            self._launch(name)
+
+    def _launch(self, name: str, log_mode: str = "w") -> None:
+        args, env = self._commands[name]
+        process = subprocess.Popen(args, cwd=REPO, env=env, stdout=self.log(name).open(log_mode),
+                                   stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        self._by_name[name] = process
+
+    @contextlib.contextmanager
+    def stopped(self, name: str) -> Iterator[None]:
+        """Stop one of the two ("actions" or "rasa") for the block, then start it again and wait until
+        it answers: a process that went away, as the tests need it."""
+        process = self._by_name[name]
+        process.terminate()
+        process.wait(timeout=30)
+        self.processes.remove(process)
+        try:
+            yield
+        finally:
+            self._launch(name, log_mode="a")
+            self.wait_ready()
 
     def wait_ready(self, seconds: float = 300) -> None:
         checks = ((f"http://127.0.0.1:{self.actions_port}/health", "actions"), (self.url + "/", "rasa"))
@@ -134,6 +158,7 @@ class RasaProcesses:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.processes.clear()
+        self._by_name.clear()
 
     def __enter__(self) -> RasaProcesses:
         self.start()

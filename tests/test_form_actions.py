@@ -14,7 +14,7 @@ import yaml
 from cryptography.fernet import Fernet
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from actions import (
     callback,
@@ -411,6 +411,25 @@ def test_moment_books_a_concrete_slot_with_a_reference(store):
                                                                       "callback_phone": "06-****5678"}))
     assert "dinsdag 24 november tussen 9:00 en 12:00" in texts(dispatcher)
     assert result["callback_reference"] in texts(dispatcher)
+
+
+def test_a_choice_sent_again_after_its_booking_gets_the_same_booking(store):
+    """The action server booked, then died before Rasa heard it: the parent sends the choice again."""
+    validator = callback.ValidateCallbackForm()
+    slots = {"callback_id": _draft(validator), "gemeente": "Twenterand"}
+    first = validator.validate_callback_moment("dinsdagochtend", CollectingDispatcher(),
+                                               tracker("dinsdagochtend", slots=slots), {})
+    dispatcher = CollectingDispatcher()
+    again = validator.validate_callback_moment("dinsdagochtend", dispatcher,
+                                               tracker("dinsdagochtend", slots=slots), {})
+    assert again == first and dispatcher.messages == []
+    with session_scope() as session:
+        assert session.execute(select(func.count(models.Callback.id))).scalar_one() == 1
+        assert session.execute(select(func.sum(models.CallbackSlot.booked))).scalar_one() == 1
+    # Another conversation's booking is not this one's.
+    other = tracker("dinsdagochtend", slots=slots, sender="someone-else")
+    assert validator.validate_callback_moment("dinsdagochtend", CollectingDispatcher(), other, {}) \
+        == {"callback_moment": None, "callback_phone": None, "callback_id": None}
 
 
 def test_unclear_moment_offers_three_free_slots(store):

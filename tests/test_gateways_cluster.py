@@ -294,7 +294,9 @@ def test_a_waiting_handoff_expires_when_its_gateway_died(store, redis_url):
     expired = texts()["expired"].format(minutes=1)
 
     async def main() -> None:
-        a, b = Gateway(redis_url, 1.5), Gateway(redis_url, 1.5)
+        # B's timer starts when it hears "queued": long enough for the parent to be back (on a busy machine
+        # closing A took longer than 1.5 s, and the expiry went to a page that was not connected).
+        a, b = Gateway(redis_url, 4), Gateway(redis_url, 4)
         await a.start()
         await b.start()
         try:
@@ -304,11 +306,11 @@ def test_a_waiting_handoff_expires_when_its_gateway_died(store, redis_url):
             await parent.says("ik wil een mens")
             handoff_id = (await anne.sees(event="queue", type="queued"))["handoff_id"]
             await parent.leave()
-            await a.close()  # its timer goes with it
             back = await Parent.on(b, parent.session_id)  # the widget reconnects, now to B
+            await a.close()  # A dies; its timer goes with it
             await back.hears(expired)
             await anne.sees(event="queue", type="expired")
-            assert status_of(handoff_id) == "expired"
+            assert status_of(handoff_id) == "expired" and b.expired_count() == 1  # B ended it
             await back.leave()
         finally:
             await b.close()

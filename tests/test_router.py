@@ -7,12 +7,14 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
+from bot.domain.names import ACTION_FAILED
 from bot.gateway.router import Router
 from bot.gateway.texts import texts
 from bot.store import handoffs
 from bot.store.db import session_scope
 from bot.store.models import Conversation, HandoffRequest, LiveMessage
 from tests.support.fakes import SECRET, FakeChannel, FakeRasa, handoff_replies
+from tests.support.responses import rendered
 
 
 @pytest.fixture
@@ -225,6 +227,22 @@ def test_an_empty_answer_from_rasa_asks_to_try_again(store):
     assert channel.texts()[0] == texts()["unavailable"] and "Probeer het nog eens" in channel.texts()[0]
     assert "113" in channel.texts()[1]
     assert router.metrics.rasa_errors.labels("empty")._value.get() == 2
+
+
+def test_an_action_that_failed_in_rasa_asks_to_try_again_after_what_rasa_said(store):
+    """privacy/rest_channel.py marks an answer whose custom action failed (its events are lost)."""
+    failed = {"recipient_id": "x", "custom": ACTION_FAILED}
+    helplines = rendered({"response": "utter_safety_suicide"})["text"]
+    answers = {"bel me terug": [{"text": "Ik regel dat."}, failed],
+               "ik wil niet meer leven": [failed],
+               "ik wil er niet meer zijn": [{"text": helplines}, failed]}
+    router, channel = make(FakeRasa(replies=lambda sender, text: answers[text]))
+    for text in answers:
+        asyncio.run(router.from_user("web", "session-1", text))
+    assert channel.texts() == ["Ik regel dat.", texts()["unavailable"],  # said, then the try-again
+                               texts()["helplines_suicide"],  # a safety signal still gets its helplines
+                               helplines, texts()["unavailable"]]  # ... once
+    assert router.metrics.rasa_errors.labels("action")._value.get() == 3
 
 
 def test_new_conversation_erases_through_rasa(store):

@@ -24,6 +24,14 @@ SAFETY_VIOLENCE = "safety_violence"
 SAFETY_SUICIDE = "safety_suicide"
 SAFETY_INTENTS = (SAFETY_VIOLENCE, SAFETY_SUICIDE)
 
+# The custom payload Rasa's REST channel adds to an answer when a custom action failed on the way
+# (privacy/rest_channel.py); the gateway replaces it with its "probeer het nog eens" text.
+ACTION_FAILED = {"failed": "action"}
+
+
+def action_failed(reply: dict) -> bool:
+    return reply.get("custom") == ACTION_FAILED
+
 
 def utcnow() -> datetime:
     """Now, aware, in UTC: what the store writes."""

@@ -42,11 +42,11 @@ from datetime import datetime
 
 import httpx
 
-from bot.domain.names import ConversationMode, utcnow
+from bot.domain.names import ConversationMode, action_failed, utcnow
 from bot.domain.redact import redact
 from bot.gateway.bus import Bus, LocalBus
 from bot.gateway.channels import Channel
-from bot.gateway.metrics import KIND_OF_INTENT, Metrics
+from bot.gateway.metrics import KIND_OF_INTENT, Metrics, safety_kinds
 from bot.gateway.rasa import AsyncRasa
 from bot.gateway.texts import button, texts
 from bot.store import handoffs, records
@@ -243,6 +243,14 @@ class Router:
                 log.warning("router: Rasa gave no answer")
                 self.metrics.rasa_error("empty")
                 replies = self._without_rasa(text)
+            if any(action_failed(r) for r in replies):
+                # An action failed inside Rasa (privacy/rest_channel.py): what Rasa said stays, and the parent
+                # is asked to send the message again (then the form starts, the question comes).
+                log.warning("router: an action failed in Rasa")
+                self.metrics.rasa_error("action")
+                said = [r for r in replies if not action_failed(r)]
+                sorry = [{"text": texts()["unavailable"]}] if safety_kinds(said) else self._without_rasa(text)
+                replies = said + sorry
             self.metrics.bot_replies(replies)
         handoff = next((r["custom"]["handoff"] for r in replies
                         if isinstance(r.get("custom"), dict) and "handoff" in r["custom"]), None)

@@ -203,6 +203,13 @@ def book_draft(session: Session, draft_id: str, *, slot_date: date, window_start
     return callback
 
 
+def booked_from(session: Session, draft_id: str | None, conversation_id: str) -> Callback | None:
+    """The callback this conversation's draft became (it keeps the draft's id), if it was booked."""
+    return session.execute(
+        select(Callback).where(Callback.id == (draft_id or ""), Callback.conversation_id == conversation_id)
+    ).scalar_one_or_none()
+
+
 def discard_draft(session: Session, draft_id: str | None) -> bool:
     """Forget a draft (the form ended without a booking); False when there was none."""
     return bool(session.execute(

@@ -9,6 +9,7 @@ import socketio
 from aiohttp import web
 
 from bot.gateway.app import Settings, build_app
+from bot.gateway.texts import texts
 from bot.launcher import free_port
 from tests.support.assistant import TOKEN
 from tests.support.responses import rendered
@@ -37,9 +38,15 @@ async def run_gateway(settings: Settings, scenario):
         await sio.emit("session_request", {"session_id": None})
         session_id = await asyncio.wait_for(confirmed, 10)
 
-        async def say(text: str, replies: int = 1) -> list[dict]:
+        async def say(text: str, replies: int = 1, until: str | None = None) -> list[dict]:
+            """The first `replies` answers, or (`until`) the answers up to the one with that text."""
             await sio.emit("user_uttered", {"message": text, "session_id": session_id})
-            return [await asyncio.wait_for(received.get(), 60) for _ in range(replies)]
+            if until is None:
+                return [await asyncio.wait_for(received.get(), 60) for _ in range(replies)]
+            answers = [await asyncio.wait_for(received.get(), 60)]
+            while answers[-1].get("text") != until:
+                answers.append(await asyncio.wait_for(received.get(), 60))
+            return answers
 
         return await scenario(app, session_id, say)
     finally:
@@ -78,3 +85,23 @@ def test_new_conversation_erases_it_in_rasa(assistant, gateway_settings):
     sender, stored_before, _ = asyncio.run(run_gateway(gateway_settings, scenario))
     assert "kinderalimentatie" in stored_before and "0612345678" not in stored_before
     assert assistant.stored_events(sender) == []
+
+
+def test_an_action_server_that_went_away_gets_a_try_again_not_half_an_answer(assistant, gateway_settings):
+    """Rasa goes on without a custom action that failed: the callback form would not start and its first
+    question would never come. The parent hears that it did not work; sent again, it works."""
+    sorry = texts()["unavailable"]
+
+    async def scenario(app, session_id, say):
+        with assistant.processes.stopped("actions"):
+            first = await say("bel me terug", until=sorry)
+            failed = app["router"].metrics.registry.get_sample_value(
+                "scheidingspunt_rasa_errors_total", {"call": "action"})
+        again = await say("bel me terug", replies=2)
+        return first, failed, again
+
+    first, failed, again = asyncio.run(run_gateway(gateway_settings, scenario))
+    assert first[-1]["text"] == sorry and not any("telefoonnummer" in m.get("text", "") for m in first)
+    assert failed == 1
+    assert again[0]["text"] == rendered({"response": "utter_callback_acknowledge"})["text"]
+    assert "telefoonnummer" in again[1]["text"]
