@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Generator, Iterable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+import sqlalchemy.event
 import sqlalchemy.exc
 from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.events import ActionExecuted, Event, UserUttered
@@ -144,6 +145,22 @@ def window_turns_from_env() -> int:
     return max(turns, 0)
 
 
+def _write_ahead(engine: Any) -> None:
+    """The embedded tracker store as the project's store keeps its SQLite file (bot/store/db.py): a
+    write-ahead log, synced at checkpoints rather than at every commit. Each message commits its events;
+    with the default journal every commit waited for several fsyncs."""
+
+    @sqlalchemy.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")  # stored in the file
+        cursor.execute("PRAGMA synchronous = NORMAL")  # per connection
+        cursor.close()
+
+    engine.dispose()  # connections opened before (Rasa's table creation) start again with the pragmas
+
+
 class PrivateSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -152,6 +169,8 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         # after PostgreSQL restarted, a connection it closed is replaced instead of failing one
         # conversation's message, which Rasa's fail-safe store would answer from an empty tracker.
         self.engine.pool._pre_ping = True
+        if self.engine.dialect.name == "sqlite":
+            _write_ahead(self.engine)
 
     @contextlib.contextmanager
     def session_scope(self) -> Generator[Any, None, None]:

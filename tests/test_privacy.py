@@ -164,3 +164,11 @@ def test_rasa_log_lines_leave_out_what_the_parent_wrote(caplog):
     out = caplog.text
     assert "rest.message.received.failure" in out and "web-abc" in out and "ConnectionError" in out
     assert "0612345678" not in out and "[removed]" in out
+
+
+def test_the_embedded_tracker_store_writes_ahead_and_syncs_at_checkpoints(tmp_path, sqlite_store):
+    store = PrivateSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    asyncio.run(store.save(DialogueStateTracker.from_events("s1", [UserUttered("hoi")])))
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
