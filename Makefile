@@ -26,7 +26,7 @@ help:
 	@echo "make run    set up, train if needed and start everything (gateway :8080, Rasa :5005, actions :5055)"
 	@echo "make cluster  the production topology on this machine: haproxy :8080, 2 gateways, 2 Rasa, 2 action servers, PostgreSQL, Redis"
 	@echo "make test   set up, train if needed and run the whole test suite"
-	@echo "make bench  run the benchmarks (NLU cross-validation, latency, safety, held-out sets, forms, gateway)"
+	@echo "make bench  run the benchmarks (NLU cross-validation, latency, speed before/after, safety, held-out sets, forms, gateway)"
 
 run: $(MODEL)
 	scripts/run.sh
@@ -84,6 +84,7 @@ lint: $(STAMP)
 bench: $(MODEL)
 	$(PY) -m benchmarks.nlu_crossval
 	$(PY) -m benchmarks.runtime --train
+	$(PY) -m benchmarks.speed --train
 	$(PY) -m benchmarks.safety
 	$(PY) -m benchmarks.heldout
 	$(PY) -m benchmarks.forms

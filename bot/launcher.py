@@ -55,6 +55,9 @@ class RasaProcesses:
     api_token: str | None = None
     # Extra environment for both processes (e.g. SCHEIDINGSPUNT_MUNICIPALITIES_DIR for a test's own data).
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The checkout whose code, endpoints and credentials both processes run (benchmarks.speed starts an
+    # older revision's in a worktree); its spaCy pipeline (build/nl_pipeline) must be built there.
+    home: Path = REPO
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen] = field(default_factory=list)
@@ -86,10 +89,12 @@ class RasaProcesses:
             "TRACKER_DIALECT": "sqlite", "TRACKER_HOST": "", "TRACKER_DB": str(self.tracker_db),
             "TRACKER_USER": "", "TRACKER_PASSWORD": "",
             "DATABASE_URL": self.database_url,
+            # This checkout's packages only: an inherited PYTHONPATH may name another one.
+            "PYTHONPATH": str(self.home),
             **self.extra_env,
         }
         env.setdefault("SCHEIDINGSPUNT_FERNET_KEY", ensure_local_key(self.workdir / "fernet.key"))
-        subprocess.run([sys.executable, "-m", "bot.startup"], cwd=REPO, env=env, check=True,
+        subprocess.run([sys.executable, "-m", "bot.startup"], cwd=self.home, env=env, check=True,
                        stdout=self.log("startup").open("w"), stderr=subprocess.STDOUT)
         rasa_args = [
             str(BIN / "rasa"), "run", "--model", str(self.model), "--interface", "127.0.0.1",
@@ -111,7 +116,7 @@ class RasaProcesses:
 
     def _launch(self, name: str, log_mode: str = "w") -> None:
         args, env = self._commands[name]
-        process = subprocess.Popen(args, cwd=REPO, env=env, stdout=self.log(name).open(log_mode),
+        process = subprocess.Popen(args, cwd=self.home, env=env, stdout=self.log(name).open(log_mode),
                                    stderr=subprocess.STDOUT)
         self.processes.append(process)
         self._by_name[name] = process
