@@ -94,8 +94,9 @@ class RasaProcesses:
             **self.extra_env,
         }
         env.setdefault("SCHEIDINGSPUNT_FERNET_KEY", ensure_local_key(self.workdir / "fernet.key"))
-        subprocess.run([sys.executable, "-m", "bot.startup"], cwd=self.home, env=env, check=True,
-                       stdout=self.log("startup").open("w"), stderr=subprocess.STDOUT)
+        with self.log("startup").open("w") as log:
+            subprocess.run([sys.executable, "-m", "bot.startup"], cwd=self.home, env=env, check=True,
+                           stdout=log, stderr=subprocess.STDOUT)
         rasa_args = [
             str(BIN / "rasa"), "run", "--model", str(self.model), "--interface", "127.0.0.1",
             "--port", str(self.rasa_port),
@@ -116,8 +117,8 @@ class RasaProcesses:
 
     def _launch(self, name: str, log_mode: str = "w") -> None:
         args, env = self._commands[name]
-        process = subprocess.Popen(args, cwd=self.home, env=env, stdout=self.log(name).open(log_mode),
-                                   stderr=subprocess.STDOUT)
+        with self.log(name).open(log_mode) as log:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(args, cwd=self.home, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
         self._by_name[name] = process
 

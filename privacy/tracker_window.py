@@ -2,7 +2,7 @@
 
 Rasa's SQL tracker store loads every event of the current session, and Rasa replays, featurises and
 posts them all to the action server on every message: a message at turn 100 cost about twice one at
-turn 1. The policies look back a few states (max_history 4 and 5 in config.yml, rules a few turns);
+turn 1. The policies look back a few states (max_history 4 in config.yml, rules a few turns);
 the actions read the slots, the latest turns and whether the conversation ever had a safety signal.
 So a session with more than `turns` messages of the parent is loaded as:
 
@@ -45,7 +45,7 @@ from bot.domain.names import SAFETY_INTENTS
 # The attribute on a loaded tracker that says how many of its events came from the database (or were
 # rebuilt from it): the store saves only the events after these.
 LOADED = "_scheidingspunt_loaded_events"
-# >= the longest look-back of config.yml's policies (5 states) and of the actions (actions/handoff.py looks
+# >= the longest look-back of config.yml's policies (4 states) and of the actions (actions/handoff.py looks
 # at the last 4 messages for "not understood"), with room to spare.
 DEFAULT_TURNS = 8
 

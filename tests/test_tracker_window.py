@@ -111,7 +111,7 @@ def test_a_long_session_loads_the_same_state_from_fewer_events(stores):
     assert small.active_loop_name is full.active_loop_name is None
     assert small.latest_message.text == full.latest_message.text == "ja"
     assert small.latest_action_name == full.latest_action_name == ACTION_LISTEN_NAME
-    # What the policies featurise: the last states (max_history 5 in config.yml) are the same.
+    # What the policies featurise: the last states (max_history 4 in config.yml; 6 checked) are the same.
     assert small.past_states(DOMAIN)[-6:] == full.past_states(DOMAIN)[-6:]
     # The parent's last TURNS messages, nothing older, reach the policies.
     assert [e.text for e in small.applied_events() if isinstance(e, UserUttered)] == ["morgenochtend", "of middag", "ja"]

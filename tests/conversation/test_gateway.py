@@ -93,10 +93,15 @@ def test_an_action_server_that_went_away_gets_a_try_again_not_half_an_answer(ass
     sorry = texts()["unavailable"]
 
     async def scenario(app, session_id, say):
-        with assistant.processes.stopped("actions"):
+        # Stopping and starting the action server blocks: off the event loop, or the chat's socket times out.
+        stopped = assistant.processes.stopped("actions")
+        await asyncio.to_thread(stopped.__enter__)
+        try:
             first = await say("bel me terug", until=sorry)
             failed = app["router"].metrics.registry.get_sample_value(
                 "scheidingspunt_rasa_errors_total", {"call": "action"})
+        finally:
+            await asyncio.to_thread(stopped.__exit__, None, None, None)
         again = await say("bel me terug", replies=2)
         return first, failed, again
 
