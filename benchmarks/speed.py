@@ -14,7 +14,7 @@ Both sides run in this venv and are started by this checkout's bot/launcher.py: 
 servers are started counts for both. Goals (issue 15 part 4): at 8 concurrent >= 1.5x before and
 >= 50 msg/s, training <= 3 min, RSS <= 1.5 GB. Results go to benchmarks/results/speed.json.
 
-Usage: python -m benchmarks.speed [--before 4efb75f] (--train | --before-model PATH [--after-model PATH])
+Usage: python -m benchmarks.speed [--before a43601d] (--train | --before-model PATH [--after-model PATH])
        [--rounds 3] [--messages 200]
 """
 
@@ -44,7 +44,7 @@ MODEL = REPO / "models" / "scheidingspunt.tar.gz"
 RESULTS = REPO / "benchmarks" / "results"
 BIN = Path(sys.executable).parent
 PIPELINE = Path("build") / "nl_pipeline"  # config.yml names it relative to the checkout
-BEFORE = "4efb75f"  # the last commit before issue 15 part 4
+BEFORE = "a43601d"  # the last commit before issue 15 part 4
 SIDES = ("before", "after")
 CONCURRENCY = (1, 8)
 # As the Makefile exports them: no telemetry, reproducible training.
