@@ -31,7 +31,7 @@ from rasa.shared.utils.cli import print_error_and_exit
 
 from bot.domain import municipalities
 from bot.domain.redact import redact_data
-from bot.store import figures, records
+from bot.store import db, figures, records
 from bot.store.db import session_scope
 from privacy import tracker_window
 
@@ -146,16 +146,13 @@ def window_turns_from_env() -> int:
 
 
 def _write_ahead(engine: Any) -> None:
-    """The embedded tracker store as the project's store keeps its SQLite file (bot/store/db.py): a
-    write-ahead log, synced at checkpoints rather than at every commit. Each message commits its events;
-    with the default journal every commit waited for several fsyncs."""
+    """The embedded tracker store keeps its SQLite file as the project's store does (bot/store/db.py).
+    Each message commits its events; with the default journal every commit waited for several fsyncs."""
 
     @sqlalchemy.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            cursor.execute("PRAGMA journal_mode = WAL")  # stored in the file
-        cursor.execute("PRAGMA synchronous = NORMAL")  # per connection
+        db.write_ahead(cursor, in_memory=engine.url.database in (None, "", ":memory:"))
         cursor.close()
 
     engine.dispose()  # connections opened before (Rasa's table creation) start again with the pragmas

@@ -28,10 +28,6 @@ WAIT_SECONDS = 10.0
 PHONE = "0612345678"
 
 
-
-
-
-
 class Gateway:
     """One gateway process: the real app on a port of its own."""
 

@@ -132,8 +132,6 @@ def test_safety_answers_are_known_by_their_responses_in_the_domain():
 # --- hand-overs ------------------------------------------------------------------------------------------
 
 
-
-
 def test_a_waiting_handoff_shows_in_the_gauge_and_taking_it_observes_the_wait(sqlite_store):
     app, rasa, channel = console_app(sqlite_store, FakeRasa(handoff_replies()))
     add_account("anne")

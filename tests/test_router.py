@@ -22,8 +22,6 @@ def store(sqlite_store):
     return sqlite_store
 
 
-
-
 def _listen(router: Router) -> list[dict]:
     heard: list[dict] = []
 

@@ -41,6 +41,14 @@ def database_url() -> str:
     return f"sqlite:///{REPO / 'var' / 'scheidingspunt.db'}"
 
 
+def write_ahead(cursor, in_memory: bool = False) -> None:
+    """A SQLite connection with a write-ahead log, synced at checkpoints rather than at every commit.
+    Also used by Rasa's tracker store (privacy/tracker_store.py) for its own SQLite file."""
+    if not in_memory and cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        cursor.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the file
+    cursor.execute("PRAGMA synchronous = NORMAL")  # per connection; safe with WAL, and much faster
+
+
 def _prepare_sqlite(engine: Engine, in_memory: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -48,9 +56,7 @@ def _prepare_sqlite(engine: Engine, in_memory: bool) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if not in_memory and cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            cursor.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the file
-        cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, and much faster
+        write_ahead(cursor, in_memory)
         cursor.close()
 
     @event.listens_for(engine, "begin")
