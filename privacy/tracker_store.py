@@ -21,8 +21,10 @@ from collections.abc import Awaitable, Callable, Generator, Iterable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+import sqlalchemy
 import sqlalchemy.event
 import sqlalchemy.exc
+import sqlalchemy.orm
 from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.events import ActionExecuted, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -34,6 +36,7 @@ from bot.domain.redact import redact_data
 from bot.store import db, figures, records
 from bot.store.db import session_scope
 from privacy import tracker_window
+from privacy.recent_trackers import RecentTrackers
 
 logger = logging.getLogger(__name__)
 
@@ -145,29 +148,40 @@ def window_turns_from_env() -> int:
     return max(turns, 0)
 
 
-def _write_ahead(engine: Any) -> None:
-    """The embedded tracker store keeps its SQLite file as the project's store does (bot/store/db.py).
-    Each message commits its events; with the default journal every commit waited for several fsyncs."""
+def _embedded_engine(engine: Any) -> Any:
+    """The embedded tracker store's engine as the project's store keeps its SQLite file (bot/store/db.py):
+    pooled connections and a write-ahead log synced at checkpoints. Rasa's engine opened a connection
+    per load and save (closing the last one checkpoints the log with an fsync and deletes it), and with
+    the default journal every commit waited for several fsyncs. An in-memory database stays as it is:
+    its tables live in Rasa's connection."""
+    if engine.url.database in (None, "", ":memory:"):
+        return engine
+    engine.dispose()  # Rasa's engine created the tables; this one takes over
+    pooled = sqlalchemy.create_engine(engine.url, **db.sqlite_pool(in_memory=False))
 
-    @sqlalchemy.event.listens_for(engine, "connect")
+    @sqlalchemy.event.listens_for(pooled, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        db.write_ahead(cursor, in_memory=engine.url.database in (None, "", ":memory:"))
+        db.write_ahead(cursor)
         cursor.close()
 
-    engine.dispose()  # connections opened before (Rasa's table creation) start again with the pragmas
+    return pooled
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.window_turns = window_turns_from_env()
-        # Test a pooled connection before use (SQLAlchemy's pool_pre_ping, which Rasa does not set):
-        # after PostgreSQL restarted, a connection it closed is replaced instead of failing one
-        # conversation's message, which Rasa's fail-safe store would answer from an empty tracker.
-        self.engine.pool._pre_ping = True
+        self.recent = RecentTrackers(limit=2 * self.window_turns if self.window_turns > 0 else None)
         if self.engine.dialect.name == "sqlite":
-            _write_ahead(self.engine)
+            self.engine = _embedded_engine(self.engine)
+            self.sessionmaker = sqlalchemy.orm.sessionmaker(bind=self.engine)
+        else:
+            # Test a pooled connection before use (SQLAlchemy's pool_pre_ping, which Rasa does not set):
+            # after PostgreSQL restarted, a connection it closed is replaced instead of failing one
+            # conversation's message, which Rasa's fail-safe store would answer from an empty tracker.
+            self.engine.pool._pre_ping = True
+        tracker_window.ensure_index(self.engine, self.SQLEvent.__table__)
 
     @contextlib.contextmanager
     def session_scope(self) -> Generator[Any, None, None]:
@@ -209,23 +223,31 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         return await self._reconnecting(lambda: self._retrieve_session(sender_id))
 
     async def _retrieve_session(self, sender_id: str) -> DialogueStateTracker | None:
-        if self.window_turns <= 0 or not self.domain:
-            return await SQLTrackerStore.retrieve(self, sender_id)
         with self.session_scope() as session:
-            events = tracker_window.window_events(session, self.SQLEvent, sender_id, self.window_turns)
+            last_id = self._last_id(session, sender_id)
+            recent = self.recent.recall(sender_id, last_id)
+            if recent is not None or last_id is None or not self.domain:
+                return recent
+            events = None
+            if self.window_turns > 0:
+                events = tracker_window.window_events(session, self.SQLEvent, sender_id, self.window_turns)
             if events is None:  # a short session: all of it, as Rasa loads it, in the same transaction
                 whole = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
                 events = [json.loads(row.data) for row in whole]
                 if not events:
                     return None
-                return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         setattr(tracker, tracker_window.LOADED, len(tracker.events))
         return tracker
 
+    def _last_id(self, session: Any, sender_id: str) -> int | None:
+        """The id of the conversation's newest stored event (None: nothing stored)."""
+        return session.query(sqlalchemy.func.max(self.SQLEvent.id)).filter(
+            self.SQLEvent.sender_id == sender_id).scalar()
+
     def _new_events(self, session: Any, tracker: DialogueStateTracker) -> list[Event]:
-        """What this save adds: after the loaded events for a windowed tracker (its rebuilt part is
-        never written back), else Rasa's count of the session's stored events."""
+        """What this save adds: after the loaded events for a tracker that was loaded or saved before (a
+        window's rebuilt part is never written back), else Rasa's count of the session's stored events."""
         loaded = getattr(tracker, tracker_window.LOADED, None)
         if loaded is None:
             return list(self._additional_events(session, tracker))
@@ -261,6 +283,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                     .delete(synchronize_session=False)
                 )
                 session.commit()
+                self.recent.forget(tracker.sender_id)
                 logger.info("Conversation deleted on the user's request (%d events).", deleted)
                 return None
 
@@ -271,19 +294,28 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 self.SQLEvent.type_name == UserUttered.type_name,
                 ~self.SQLEvent.data.contains(json.dumps({"text": figures.OPENING_MESSAGE})[1:-1]),
             ).first() is not None
+            rows, masked = [], False
             for event in events:
-                data = redact_data(event.as_dict())
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
-                )
+                original = event.as_dict()
+                data = redact_data(original)
+                masked = masked or data != original
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                })
+            if rows:  # one statement for all of them (the ORM sent one INSERT per event)
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+            last_id = self._last_id(session, tracker.sender_id)
             session.commit()
-        if hasattr(tracker, tracker_window.LOADED):  # a second save of this tracker adds only what is newer
-            setattr(tracker, tracker_window.LOADED, len(tracker.events))
+        # The next save of this tracker adds only what is newer; the next message may start from it,
+        # unless something was masked: what stays in memory must be what is stored.
+        setattr(tracker, tracker_window.LOADED, len(tracker.events))
+        if masked:
+            self.recent.forget(tracker.sender_id)
+        else:
+            self.recent.remember(tracker, last_id)
         return events, seen_before

@@ -24,6 +24,7 @@ conversation. `turns` <= 0 switches it off (Rasa's own loading).
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,12 +43,28 @@ from rasa.shared.core.events import (
 
 from bot.domain.names import SAFETY_INTENTS
 
+logger = logging.getLogger(__name__)
+
 # The attribute on a loaded tracker that says how many of its events came from the database (or were
 # rebuilt from it): the store saves only the events after these.
 LOADED = "_scheidingspunt_loaded_events"
 # >= the longest look-back of config.yml's policies (4 states) and of the actions (actions/handoff.py looks
 # at the last 4 messages for "not understood"), with room to spare.
 DEFAULT_TURNS = 8
+# The queries below pick a conversation's events by type; with Rasa's index on sender_id alone each one
+# read the whole conversation.
+INDEX = "ix_events_sender_type_id"
+
+
+def ensure_index(engine: Any, table: Any) -> None:
+    """Create INDEX on (sender_id, type_name, id) unless it exists. Replicas that start together may race
+    to create it: the loser's error is harmless."""
+    statement = f"CREATE INDEX IF NOT EXISTS {INDEX} ON {table.name} (sender_id, type_name, id)"
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(statement))
+    except sa.exc.DBAPIError as error:
+        logger.warning("Tracker store: index %s not created (%s).", INDEX, type(error).__name__)
 
 
 def window_events(session: Any, table: Any, sender_id: str, turns: int) -> list[dict] | None:

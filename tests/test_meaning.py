@@ -43,6 +43,16 @@ def test_cache_returns_the_same_vector():
     assert sentence_encoder.embed([]).shape == (0, sentence_encoder.DIMENSIONS)
 
 
+def test_the_encoder_leaves_blas_one_thread():
+    """Rasa encodes one message at a time; OpenBLAS's idle threads spun after every multi-threaded call
+    and took half of Rasa's CPU per message (issue 15)."""
+    from threadpoolctl import threadpool_info
+
+    sentence_encoder.embed_one("nog een zin")
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
+
+
 def test_featurizer_adds_a_sentence_feature_to_messages_with_text():
     featurizer = SentenceMeaningFeaturizer(SentenceMeaningFeaturizer.get_default_config(), "meaning")
     message, empty = Message(data={TEXT: "hoe werkt kinderalimentatie"}), Message(data={})

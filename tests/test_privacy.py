@@ -43,6 +43,19 @@ def test_redact_data_walks_nested_structures():
     }
 
 
+def test_a_text_without_personal_data_is_checked_once_and_a_personal_one_never_kept(monkeypatch):
+    from bot.domain import redact as module
+
+    calls = []
+    real = module._masked
+    monkeypatch.setattr(module, "_masked", lambda text: calls.append(text) or real(text))
+    answer = "Bel Veilig Thuis op 0800-2000, dag en nacht (2026)."
+    assert redact(answer) == answer and redact(answer) == answer
+    assert calls == [answer]
+    assert redact("mijn nummer is 0612345678") == "mijn nummer is [telefoonnummer]"
+    assert "mijn nummer is 0612345678" not in module._clean
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path, sqlite_store):
     # sqlite_store points DATABASE_URL at a fresh file: the figures counted on saving go there, not to var/.
@@ -58,7 +71,8 @@ def store(request, tmp_path, sqlite_store):
 
 def stored_rows(store, sender):
     with store.session_scope() as session:
-        rows = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender).all()
+        rows = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender)
+        rows = rows.order_by(store.SQLEvent.id).all()
         return [json.loads(row.data) for row in rows]
 
 
@@ -122,6 +136,15 @@ def test_store_waits_for_its_database_to_come_back(tmp_path, sqlite_store, monke
     events = [UserUttered("hoi"), BotUttered("Hoi!"), UserUttered("nog een vraag")]
     asyncio.run(store.save(DialogueStateTracker.from_events("s3", events)))
     assert [e.get("text") for e in stored_rows(store, "s3")] == ["hoi", "Hoi!", "nog een vraag"]
+
+
+def test_embedded_store_keeps_its_connection_and_write_ahead_log(tmp_path, sqlite_store):
+    """Closing SQLite's last connection checkpoints the log with an fsync and deletes it; the store keeps
+    a pooled connection, so a message does not pay for that (issue 15)."""
+    store = PrivateSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    asyncio.run(store.save(DialogueStateTracker.from_events("s5", [UserUttered("hoi"), BotUttered("Hoi!")])))
+    assert asyncio.run(store.retrieve("s5")).latest_message.text == "hoi"
+    assert (tmp_path / "tracker.db-wal").exists()
 
 
 def test_store_gives_up_when_its_database_stays_away(tmp_path, sqlite_store, monkeypatch):

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -92,6 +93,8 @@ def saved(store, sender: str, events: list) -> None:
 
 
 def load(store, sender: str) -> DialogueStateTracker:
+    """As a process loads it that did not save it last (privacy/recent_trackers.py)."""
+    store.recent.forget(sender)
     return asyncio.run(store.retrieve(sender))
 
 
@@ -167,7 +170,7 @@ def test_a_short_session_is_loaded_whole(stores):
     events = [*opening(), *turn("hoi"), *turn("hoe gaat het"), *turn("ok")]  # exactly TURNS messages
     saved(windowed, "short", events)
     tracker = load(windowed, "short")
-    assert not hasattr(tracker, tracker_window.LOADED)
+    assert getattr(tracker, tracker_window.LOADED) == len(tracker.events)  # all of it was stored
     assert [e.as_dict() for e in tracker.events] == [e.as_dict() for e in load(whole, "short").events]
 
 
@@ -209,3 +212,11 @@ def test_a_window_size_that_is_not_a_number_is_refused(monkeypatch):
     monkeypatch.setenv("TRACKER_WINDOW_TURNS", "acht")
     with pytest.raises(ValueError, match="TRACKER_WINDOW_TURNS"):
         window_turns_from_env()
+
+
+def test_the_window_queries_have_an_index_on_sender_and_type(stores):
+    """Created once per database, also when a second store (a replica) starts on it."""
+    windowed, _whole = stores
+    indexes = sa.inspect(windowed.engine).get_indexes("events")
+    found = [index for index in indexes if index["name"] == tracker_window.INDEX]
+    assert found and found[0]["column_names"] == ["sender_id", "type_name", "id"]

@@ -7,6 +7,7 @@ encrypted elsewhere. Masks are Dutch words so that an expert reading a transcrip
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 import phonenumbers
@@ -18,6 +19,9 @@ PHONE_MASK = "[telefoonnummer]"
 IBAN_MASK = "[IBAN]"
 BSN_MASK = "[BSN]"
 
+# Every mask needs a digit or an "@": a text without either has nothing to mask. Most strings of an
+# event (intent names, rankings, slot names) are like that, and libphonenumber's matcher is slow.
+_MAYBE_PERSONAL = re.compile(r"[\d@]")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # IBAN candidates: country code and check digits, then letters/digits, maybe in groups of four.
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){10,40}")
@@ -66,8 +70,30 @@ def _is_personal_phone(text: str, match: phonenumbers.PhoneNumberMatch) -> bool:
 
 def redact(text: str) -> str:
     """Return `text` with personal numbers and addresses replaced by a mask."""
-    if not text:
+    if not text or not _MAYBE_PERSONAL.search(text) or text in _clean:
         return text
+    masked = _masked(text)
+    if masked == text:
+        _remember_clean(text)
+    return masked
+
+
+# Texts with digits that hold nothing to mask: the assistant's answers ("0800-2000", "in 2026") and the
+# answer keys in each message's parse data come back with every message, and matching phone numbers in
+# them was most of the redaction's time. Only texts without personal data are kept here.
+_CLEAN_SIZE = 4096
+_clean: dict[str, None] = {}
+_clean_lock = threading.Lock()
+
+
+def _remember_clean(text: str) -> None:
+    with _clean_lock:
+        _clean[text] = None
+        if len(_clean) > _CLEAN_SIZE:
+            del _clean[next(iter(_clean))]
+
+
+def _masked(text: str) -> str:
     text = _EMAIL.sub(EMAIL_MASK, text)
     text = _mask_ibans(text)
     text = _BSN.sub(lambda m: BSN_MASK if _bsn_is_valid("".join(m.groups())) else m.group(0), text)

@@ -17,6 +17,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 REPO = Path(__file__).resolve().parents[2]
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -49,6 +50,19 @@ def write_ahead(cursor, in_memory: bool = False) -> None:
     cursor.execute("PRAGMA synchronous = NORMAL")  # per connection; safe with WAL, and much faster
 
 
+def sqlite_pool(in_memory: bool) -> dict:
+    """create_engine() arguments that keep SQLite connections open between sessions. SQLAlchemy 1.4
+    opens and closes a file database's connection per session (NullPool); closing the last one
+    checkpoints the write-ahead log with an fsync and deletes it, and the next session creates it
+    again: a large part of each message's cost (issue 15). An in-memory database keeps SQLAlchemy's
+    own choice (one connection per thread). Beyond the pool's five, connections open and close as
+    before (no overflow limit): a burst never waits for a free one."""
+    args: dict = {"connect_args": {"check_same_thread": False}}
+    if not in_memory:
+        args.update(poolclass=QueuePool, pool_size=5, max_overflow=-1)
+    return args
+
+
 def _prepare_sqlite(engine: Engine, in_memory: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -75,8 +89,9 @@ def engine(url: str | None = None) -> Engine:
         if url not in _engines:
             parsed = make_url(url)
             if parsed.get_backend_name() == "sqlite":
-                created = create_engine(url, future=True, connect_args={"check_same_thread": False})
-                _prepare_sqlite(created, in_memory=parsed.database in (None, "", ":memory:"))
+                in_memory = parsed.database in (None, "", ":memory:")
+                created = create_engine(url, future=True, **sqlite_pool(in_memory))
+                _prepare_sqlite(created, in_memory)
             else:
                 created = create_engine(url, future=True, pool_pre_ping=True)
             _engines[url] = created
