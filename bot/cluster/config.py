@@ -215,7 +215,7 @@ serverurl=unix://{self.supervisor_socket}
             extra="priority=3\n"))
         for number, port in enumerate(self.ports.actions_replicas, 1):
             parts.append(self._program(
-                f"actions-{number}", f"{venv}/rasa run actions --actions actions --port {port}",
+                f"actions-{number}", f"{venv}/python -m rasa_sdk --actions actions --port {port}",
                 self.common_env(), startsecs=10))
         for number, port in enumerate(self.ports.rasa_replicas, 1):
             parts.append(self._program(
