@@ -12,6 +12,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.domain.redact import redact, redact_data
 from privacy.tracker_store import DELETE_ACTION, PrivateSQLTrackerStore
+from tests.support.store import DATABASES, tracker_store_options
 
 
 @pytest.mark.parametrize(
@@ -56,17 +57,10 @@ def test_a_text_without_personal_data_is_checked_once_and_a_personal_one_never_k
     assert "mijn nummer is 0612345678" not in module._clean
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def store(request, tmp_path, sqlite_store):
     # sqlite_store points DATABASE_URL at a fresh file: the figures counted on saving go there, not to var/.
-    if request.param == "sqlite":
-        return PrivateSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
-    server = request.getfixturevalue("postgres")
-    # A fresh database per test; the store creates it (login_db) and its tables.
-    return PrivateSQLTrackerStore(
-        Domain.empty(), dialect="postgresql", host=server.host, port=server.port,
-        username=server.user, db=f"tracker_{tmp_path.name.lower().replace('-', '_')}", login_db="postgres",
-    )
+    return PrivateSQLTrackerStore(Domain.empty(), **tracker_store_options(request, tmp_path, "tracker"))
 
 
 def stored_rows(store, sender):

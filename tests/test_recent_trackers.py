@@ -11,18 +11,14 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from privacy.recent_trackers import RecentTrackers
 from privacy.tracker_store import PrivateSQLTrackerStore
+from tests.support.store import DATABASES, tracker_store_options
 from tests.test_tracker_window import DOMAIN, load, opening, saved, turn
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def replicas(request, tmp_path, sqlite_store, monkeypatch):
     """Two tracker stores on one database, as two Rasa replicas have them."""
-    if request.param == "sqlite":
-        options = {"dialect": "sqlite", "db": str(tmp_path / "tracker.db")}
-    else:
-        server = request.getfixturevalue("postgres")
-        options = {"dialect": "postgresql", "host": server.host, "port": server.port, "username": server.user,
-                   "db": f"recent_{tmp_path.name.lower().replace('-', '_')}", "login_db": "postgres"}
+    options = tracker_store_options(request, tmp_path, "recent")
     monkeypatch.setenv("TRACKER_WINDOW_TURNS", "3")
     return PrivateSQLTrackerStore(DOMAIN, **options), PrivateSQLTrackerStore(DOMAIN, **options)
 

@@ -27,20 +27,16 @@ from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from bot.domain.names import SAFETY_VIOLENCE
 from privacy import tracker_window
 from privacy.tracker_store import PrivateSQLTrackerStore, window_turns_from_env
+from tests.support.store import DATABASES, tracker_store_options
 
 DOMAIN = Domain.load(Path(__file__).resolve().parents[1] / "domain.yml")
 TURNS = 3
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def stores(request, tmp_path, sqlite_store, monkeypatch):
     """The same database through a windowed store and through one that loads everything."""
-    if request.param == "sqlite":
-        options = {"dialect": "sqlite", "db": str(tmp_path / "tracker.db")}
-    else:
-        server = request.getfixturevalue("postgres")
-        options = {"dialect": "postgresql", "host": server.host, "port": server.port, "username": server.user,
-                   "db": f"window_{tmp_path.name.lower().replace('-', '_')}", "login_db": "postgres"}
+    options = tracker_store_options(request, tmp_path, "window")
     monkeypatch.setenv("TRACKER_WINDOW_TURNS", str(TURNS))
     windowed = PrivateSQLTrackerStore(DOMAIN, **options)
     monkeypatch.setenv("TRACKER_WINDOW_TURNS", "0")

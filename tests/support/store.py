@@ -42,6 +42,16 @@ def database_for(request, tmp_path) -> Iterator[str]:
             yield database
 
 
+def tracker_store_options(request, tmp_path, prefix: str) -> dict:
+    """PrivateSQLTrackerStore's arguments for a fixture parametrised with DATABASES: a SQLite file, or a
+    fresh PostgreSQL database per test that the store creates (login_db) with its tables."""
+    if request.param == "sqlite":
+        return {"dialect": "sqlite", "db": str(tmp_path / "tracker.db")}
+    server = request.getfixturevalue("postgres")
+    return {"dialect": "postgresql", "host": server.host, "port": server.port, "username": server.user,
+            "db": f"{prefix}_{tmp_path.name.lower().replace('-', '_')}", "login_db": "postgres"}
+
+
 @contextmanager
 def sqlite_database(directory) -> Iterator[str]:
     url = f"sqlite:///{directory / 'store.db'}"
