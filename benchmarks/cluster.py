@@ -143,8 +143,7 @@ class Conversation:
         expected, started = self.expected[seq], time.perf_counter()
         try:
             await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
-        except ConnectionClosed:
-            self.answers.append([])
+        except ConnectionClosed:  # nothing was sent, so no answer is due
             return Turn(self.number, seq, "unsent")
         answers: list[dict] = []
         deadline = started + TURN_TIMEOUT
@@ -200,7 +199,12 @@ class Conversation:
         seq = 0
         while seq < len(self.script):
             turn = await self._turn(seq, self.script[seq], friendly)
-            if turn.status == "unsent":  # the connection had just ended: send it again after reconnecting
+            if turn.status == "unsent":
+                # The connection had just ended. The socket may refuse to send before its reader has
+                # seen the end (`open` still true): reconnect here, or this loop never yields.
+                await self.client.close()
+                self.reconnects += 1
+                await self.connect()
                 continue
             self.turns.append(turn)
             if turn.status == "interrupted":
