@@ -31,13 +31,19 @@ def save(store, tracker):
     asyncio.run(store.save(tracker))
 
 
+def handled(store, sender, text):
+    """`store`'s process answers one message: the conversation as stored, a turn, saved."""
+    tracker = load(store, sender)
+    for event in turn(text):
+        tracker.update(event)
+    save(store, tracker)
+    return tracker
+
+
 def test_the_next_message_starts_from_the_saved_tracker(replicas):
     a, _b = replicas
     saved(a, "c1", [*opening(), *turn("hoi")])
-    tracker = load(a, "c1")
-    for event in turn("hoe gaat het"):
-        tracker.update(event)
-    save(a, tracker)
+    tracker = handled(a, "c1", "hoe gaat het")
     assert retrieve(a, "c1") is tracker
     # Taken out while a message uses it: another caller loads the same conversation from the database.
     other = retrieve(a, "c1")
@@ -47,10 +53,7 @@ def test_the_next_message_starts_from_the_saved_tracker(replicas):
 def test_a_message_another_replica_handled_is_loaded(replicas):
     a, b = replicas
     saved(a, "c2", [*opening(), *turn("hoi")])
-    tracker = load(b, "c2")
-    for event in turn("hoe gaat het"):
-        tracker.update(event)
-    save(b, tracker)
+    handled(b, "c2", "hoe gaat het")
     seen = retrieve(a, "c2")
     assert seen.latest_message.text == "hoe gaat het"
 
