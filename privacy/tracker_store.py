@@ -46,7 +46,7 @@ MAX_SENDER_ID_CHARS = 255
 FigureEvent = tuple[str, str | None, datetime]  # kind, topic, when
 # How long a message waits for the tracker store's database to come back (a PostgreSQL restart takes
 # a few seconds) before Rasa's fail-safe store takes over.
-RECONNECT_SECONDS = 15.0
+RECONNECT_SECONDS = db.RECONNECT_SECONDS
 T = TypeVar("T")
 
 

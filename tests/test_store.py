@@ -13,6 +13,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from cryptography.fernet import Fernet
 from sqlalchemy import Column, MetaData, String, func, inspect, select, text
+from sqlalchemy.exc import OperationalError
 
 from bot.store import callbacks, crypto, db, handoffs, records
 from bot.store.db import alembic_config, engine, migrate, session_scope
@@ -38,6 +39,7 @@ from tests.support.store import (
     book,
     database_for,
     places_left,
+    postgres_database,
     sqlite_database,
 )
 
@@ -90,6 +92,42 @@ def test_sqlite_shares_the_file_safely(tmp_path):
     with sqlite_database(tmp_path) as url, engine(url).connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == db.BUSY_TIMEOUT_MS
+
+
+def _refusing(dbapi, monkeypatch, times: int) -> list[int]:
+    """The driver refuses the first `times` connections, as PostgreSQL does while it restarts."""
+    real, tries = dbapi.connect, []
+
+    def connect(*args, **kwargs):
+        tries.append(1)
+        if len(tries) <= times:
+            raise dbapi.OperationalError("the database system is starting up")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dbapi, "connect", connect)
+    return tries
+
+
+def test_postgresql_waits_out_a_restart(postgres, monkeypatch):
+    # A callback booked while PostgreSQL restarts is kept, not refused (issue 15's fault test).
+    with postgres_database(postgres) as url:
+        book(url, "conv-before")
+        engine(url).dispose()  # the restart ended every pooled connection
+        tries = _refusing(engine(url).dialect.dbapi, monkeypatch, times=3)
+        book(url, "conv-during")
+        assert len(tries) == 4
+        assert places_left(url, capacity=3) == 1
+
+
+def test_postgresql_gives_up_after_a_while(postgres, monkeypatch):
+    monkeypatch.setattr(db, "RECONNECT_SECONDS", 1.0)
+    with postgres_database(postgres) as url:
+        engine(url).dispose()
+        tries = _refusing(engine(url).dialect.dbapi, monkeypatch, times=1_000)
+        with pytest.raises(OperationalError):
+            with session_scope(url) as session:
+                session.execute(text("SELECT 1"))
+        assert 2 <= len(tries) <= 5  # tried again every half second, then the error
 
 
 def test_database_url(monkeypatch):

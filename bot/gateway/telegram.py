@@ -381,11 +381,10 @@ def _file_url(base_url: str) -> str:
 
 def from_env(router: RouterLike) -> TelegramChannel | None:
     """The Telegram channel configured by TELEGRAM_TOKEN, TELEGRAM_BASE_URL (a fake API in tests),
-    TELEGRAM_WEBHOOK_URL, TELEGRAM_WEBHOOK_PORT and TELEGRAM_WEBHOOK_LISTEN; None (the gateway runs
-    without it) when no token."""
+    TELEGRAM_WEBHOOK_URL, TELEGRAM_WEBHOOK_PORT and TELEGRAM_WEBHOOK_LISTEN; None without a token (the
+    gateway checks that before it imports this module: bot/gateway/app.telegram_from_env)."""
     token = os.environ.get("TELEGRAM_TOKEN", "").strip()
     if not token:
-        logger.info("Telegram disabled: TELEGRAM_TOKEN is not set")
         return None
     raw_port = os.environ.get("TELEGRAM_WEBHOOK_PORT", "").strip() or str(DEFAULT_WEBHOOK_PORT)
     if not raw_port.isdigit():

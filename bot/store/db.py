@@ -6,8 +6,10 @@ and every transaction starts with BEGIN IMMEDIATE: writers queue up instead of f
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,12 +24,16 @@ from sqlalchemy.pool import QueuePool
 REPO = Path(__file__).resolve().parents[2]
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 15_000
+# How long a connection waits for PostgreSQL to come back (a restart, a fail-over) before it fails.
+# Rasa's tracker store (privacy/tracker_store.py) waits as long, so the whole message rides it out.
+RECONNECT_SECONDS = 15.0
 # Any constant: serialises migrations of processes that start at the same moment on PostgreSQL.
 _MIGRATION_LOCK = 0x5C4E1D
 
 _engines: dict[str, Engine] = {}
 _sessions: dict[str, sessionmaker] = {}
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 READ_ONLY = "scheidingspunt_read_only"  # execution option: begin a deferred SQLite transaction
 
@@ -82,6 +88,25 @@ def _prepare_sqlite(engine: Engine, in_memory: bool) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def _wait_for_server(engine: Engine) -> None:
+    """New connections wait up to RECONNECT_SECONDS while the server cannot be reached. With the pool's
+    pre-ping, a session begun during a restart gets a fresh connection once the server is back instead
+    of failing, so a callback booked at that moment is kept rather than refused (the gateway, the
+    actions and the console alike). A wrong password fails the same way, only later."""
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect, _record, cargs, cparams):
+        deadline = time.monotonic() + RECONNECT_SECONDS
+        while True:
+            try:
+                return dialect.dbapi.connect(*cargs, **cparams)
+            except dialect.dbapi.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("store: the database cannot be reached; trying again")
+                time.sleep(0.5)
+
+
 def engine(url: str | None = None) -> Engine:
     """One engine per URL for the whole process."""
     url = url or database_url()
@@ -94,6 +119,7 @@ def engine(url: str | None = None) -> Engine:
                 _prepare_sqlite(created, in_memory)
             else:
                 created = create_engine(url, future=True, pool_pre_ping=True)
+                _wait_for_server(created)
             _engines[url] = created
             _sessions[url] = sessionmaker(bind=created, future=True, expire_on_commit=False)
         return _engines[url]
