@@ -2,10 +2,10 @@
 
 Rasa builds a loaded classifier by training it on one example (`RasaModel.load`) and then reads the
 stored weights over it. That creates Adam's two slots per weight and traces the training step: memory
-that answering never uses (issue 15: about 80 MB of Adam state for the two classifiers here, plus the
-training graph). These classes build the model by predicting once instead, which creates exactly the
-weights prediction reads, then read the stored weights (the optimizer's part of the file stays unread)
-and warm up as Rasa does. Training is Rasa's own, unchanged; so is loading for fine-tuning.
+that answering never uses (issue 15: 313 MB of the Rasa server's RSS for the two classifiers here, Adam's
+state and the training graph). These classes build the model by predicting once instead, which
+creates exactly the weights prediction reads, then read the stored weights (the optimizer's part of the
+file stays unread) and warm up as Rasa does. Training is Rasa's own, unchanged; so is loading for fine-tuning.
 
 config.yml names these classes instead of Rasa's; everything else about the components is Rasa's.
 """

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 import threading
 from datetime import datetime, time, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -30,6 +27,7 @@ from bot.store.models import (
     SchemesOutcome,
     ScreeningOutcome,
 )
+from tests.support.imports import loaded
 from tests.support.store import (
     AFTERNOON,
     DATABASES,
@@ -45,8 +43,6 @@ from tests.support.store import (
     postgres_database,
     sqlite_database,
 )
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -101,11 +97,9 @@ def test_sqlite_shares_the_file_safely(tmp_path):
 
 def test_rasa_and_the_action_server_do_not_load_alembic():
     # Only the processes that migrate (bot.startup, the gateway, the console) need it: about 9 MB each.
-    code = ("import sys, privacy.tracker_store, actions.callback, actions.handoff, actions.privacy;"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
-                          check=True)
-    assert done.stdout.strip() == "[]"
+    modules, _log = loaded("import privacy.tracker_store, actions.callback, actions.handoff, actions.privacy",
+                           "alembic")
+    assert modules == []
 
 
 def _refusing(dbapi, monkeypatch, times: int) -> list[int]:
