@@ -1,54 +1,67 @@
-"""Drop the per-token word and character counts of the parent's text before the classifiers.
+"""The classifiers read the parent's text per sentence only: its token features are replaced by one token.
 
 DIET and the ResponseSelector run without transformer layers here (config.yml). Then each token goes
-through the feed-forward layers on its own, and both classifiers read only the sentence position: the
-per-token counts never reach an intent or an answer. They did cost (issue 15): per classifier a sparse
-input layer of about 14k x 512 with Adam's state, most of the batch building in training, and part of
-every message's prediction. The sentence-level counts (the same words and n-grams, summed) stay, and
-so do the lexical-syntactic token features, which Rasa's sequence layer needs as its token input.
+through the feed-forward layers on its own, and both classifiers read only the sentence position: token
+features never reach an intent or an answer. They did cost (issue 15). The per-token word and character
+counts took per classifier a sparse input layer of about 14k x 512 with Adam's state (217 MB). And every
+token of every example went through the input layers in each training step and in each message's
+prediction: in the ResponseSelector, with its 512-wide layers, most of the training time.
 
-`featurizers` names the featurizers (their `alias` in config.yml) whose token features are dropped.
+So every TEXT sequence feature is dropped, and the text gets one placeholder token instead (a sparse
+1 x 1 feature with the value 1): Rasa's sequence layer needs a token input beside the sentence, and one
+token per text keeps it as small as it gets. The sentence-level features (the same words and n-grams,
+summed, and the sentence vector) stay as they are. Other attributes (an intent name, an answer key) keep
+their token features: they are the labels' input.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import scipy.sparse
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import FEATURE_TYPE_SEQUENCE, TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, TEXT
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+ORIGIN = "sentence_level"
+
+
+def placeholder_token() -> Features:
+    return Features(scipy.sparse.coo_matrix(np.ones((1, 1), dtype=np.float32)), FEATURE_TYPE_SEQUENCE,
+                    TEXT, ORIGIN)
+
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class SentenceLevelCounts(GraphComponent):
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {"featurizers": []}
-
+class SentenceLevelOnly(GraphComponent):
     def __init__(self, config: dict[str, Any]) -> None:
-        self.origins = set(config["featurizers"])
+        self.config = config
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> SentenceLevelCounts:
+               execution_context: ExecutionContext) -> SentenceLevelOnly:
         return cls(config)
 
-    def _drop(self, messages: list[Message]) -> None:
+    @staticmethod
+    def _one_token(messages: list[Message]) -> None:
         for message in messages:
+            if not any(f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE for f in message.features):
+                continue  # no featurised text (an answer or an action in the training data)
             message.features = [
                 feature for feature in message.features
-                if not (feature.attribute == TEXT and feature.type == FEATURE_TYPE_SEQUENCE
-                        and feature.origin in self.origins)
+                if not (feature.attribute == TEXT and feature.type == FEATURE_TYPE_SEQUENCE)
             ]
+            message.features.append(placeholder_token())
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._drop(training_data.training_examples)
+        self._one_token(training_data.training_examples)
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
-        self._drop(messages)
+        self._one_token(messages)
         return messages

@@ -7,6 +7,7 @@ import asyncio
 import gc
 from pathlib import Path
 
+import pytest
 from rasa.core.agent import Agent
 from rasa.nlu.classifiers.diet_classifier import DIET
 from rasa.nlu.selectors.response_selector import DIET2BOW, DIET2DIET
@@ -46,11 +47,97 @@ def test_loaded_for_prediction_answers_as_rasa_loads_it(trained_model, monkeypat
     del models
     gc.collect()
 
-    monkeypatch.setattr(lean_classifiers.LeanDIETClassifier, "model_class", staticmethod(lambda: DIET))
+    # Rasa's loading restores the optimizer too, so it needs the one the model was trained with.
+    class RasaDIET(lean_classifiers._FusedAdam, DIET):
+        pass
+
+    class RasaDIET2BOW(lean_classifiers._FusedAdam, DIET2BOW):
+        pass
+
+    monkeypatch.setattr(lean_classifiers.LeanDIETClassifier, "model_class", staticmethod(lambda: RasaDIET))
     monkeypatch.setattr(lean_classifiers.LeanResponseSelector, "model_class",
-                        staticmethod(lambda use_text_as_label: DIET2DIET if use_text_as_label else DIET2BOW))
+                        staticmethod(lambda use_text_as_label: DIET2DIET if use_text_as_label else RasaDIET2BOW))
     rasa, rasa_models = understood(trained_model)
-    assert {type(model) for model in rasa_models} == {DIET, DIET2BOW}
+    assert {type(model) for model in rasa_models} == {RasaDIET, RasaDIET2BOW}
     assert all(getattr(model, "optimizer", None) is not None for model in rasa_models)  # Rasa's way: trained on one example
     assert lean == rasa
     assert lean[2][0][0][0] == "safety_violence"  # "mijn ex slaat me": real rankings, not empty ones
+
+
+def test_fused_adam_is_rasas_adam_in_one_kernel():
+    """Rasa compiles with Keras's new Adam; the classifiers train with the fused one: same learning rate,
+    and the same updates up to rounding."""
+    import numpy as np
+    import tensorflow as tf
+
+    class Model(lean_classifiers._FusedAdam, tf.keras.Model):
+        pass
+
+    model = Model()
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.003))
+    assert type(model.optimizer) is tf.keras.optimizers.legacy.Adam
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.003)
+
+    rng = np.random.default_rng(0)
+    start, gradients = rng.normal(size=(50, 8)), rng.normal(size=(6, 50, 8))
+    weights = {}
+    for name, optimizer in (("new", tf.keras.optimizers.Adam(0.003)), ("fused", model.optimizer)):
+        variable = tf.Variable(start, dtype=tf.float32)
+        for gradient in gradients:
+            optimizer.apply_gradients([(tf.constant(gradient, tf.float32), variable)])
+        weights[name] = variable.numpy()
+    assert not np.allclose(weights["new"], start, atol=1e-3)  # six real steps were taken
+    np.testing.assert_allclose(weights["fused"], weights["new"], rtol=1e-5, atol=1e-6)
+
+
+def test_other_optimizers_are_left_alone():
+    import tensorflow as tf
+
+    class Model(lean_classifiers._FusedAdam, tf.keras.Model):
+        pass
+
+    model = Model()
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.1))
+    assert type(model.optimizer) is tf.keras.optimizers.SGD
+
+
+def test_the_selector_selects_its_examples_as_rasa_does_without_fingerprinting_them(monkeypatch):
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    examples = [Message(data={"text": "hoeveel alimentatie", "intent": "faq",
+                              "intent_response_key": "faq/alimentatie"}),
+                Message(data={"text": "hallo", "intent": "greet"}),
+                Message(data={"text": "wat is een ouderschapsplan", "intent": "faq",
+                              "intent_response_key": "faq/ouderschapsplan"})]
+    responses = {"utter_faq/alimentatie": [{"text": "Alimentatie is ..."}]}
+    data = TrainingData(examples, responses=responses)
+    is_faq = lambda example: example.get("intent") == "faq"  # noqa: E731
+    rasa = data.filter_training_examples(is_faq)
+
+    def fingerprint(self):
+        raise AssertionError("examples were fingerprinted again")
+
+    monkeypatch.setattr(Message, "fingerprint", fingerprint)
+    ours = lean_classifiers._Loaded.of(data, data.training_examples).filter_training_examples(is_faq)
+    assert ours.training_examples == rasa.training_examples == [examples[0], examples[2]]
+    assert [e.get("text") for e in ours.intent_examples] == ["hoeveel alimentatie", "wat is een ouderschapsplan"]
+    assert ours.responses == rasa.responses == responses
+
+
+def test_the_collector_skips_the_training_data_only_while_a_classifier_trains(monkeypatch):
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+
+    during = []
+
+    def train(self, training_data):
+        during.append(gc.get_freeze_count())
+        raise RuntimeError("stopped")
+
+    monkeypatch.setattr(DIETClassifier, "train", train)
+    data = [object() for _ in range(1000)]
+    classifier = object.__new__(lean_classifiers.LeanDIETClassifier)
+    with pytest.raises(RuntimeError):
+        classifier.train(data)
+    assert during and during[0] >= len(data)
+    assert gc.get_freeze_count() == 0

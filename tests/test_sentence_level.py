@@ -12,7 +12,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from language.sentence_level import SentenceLevelCounts
+from language.sentence_level import ORIGIN, SentenceLevelOnly
 
 CONFIG = Path(__file__).resolve().parents[1] / "config.yml"
 
@@ -31,25 +31,35 @@ def kept(message: Message) -> set[tuple[str, str, str]]:
     return {(f.attribute, f.type, f.origin) for f in message.features}
 
 
-def test_token_counts_of_the_named_featurizers_go_and_the_rest_stays():
-    component = SentenceLevelCounts({"featurizers": ["words", "chars"]})
+def test_the_text_keeps_its_sentence_features_and_gets_one_token():
+    component = SentenceLevelOnly({})
     message = component.process([featurised()])[0]
     assert kept(message) == {
-        (TEXT, "sentence", "words"), (TEXT, "sentence", "chars"),
-        (TEXT, "sequence", "lexical"), (TEXT, "sentence", "lexical"),
-        (ACTION_TEXT, "sequence", "words"),
+        (TEXT, "sentence", "words"), (TEXT, "sentence", "chars"), (TEXT, "sentence", "lexical"),
+        (TEXT, "sequence", ORIGIN),
+        (ACTION_TEXT, "sequence", "words"),  # other attributes keep their tokens
     }
+    token = message.get_sparse_features(TEXT)[0]
+    assert token.features.shape == (1, 1) and token.features.toarray().tolist() == [[1.0]]
     trained = component.process_training_data(TrainingData([featurised()])).training_examples[0]
     assert kept(trained) == kept(message)
 
 
-def test_config_drops_exactly_the_count_featurizers_and_the_classifiers_have_no_transformer():
-    """Dropping token features is only harmless while nothing mixes tokens into the sentence position."""
-    pipeline = yaml.safe_load(CONFIG.read_text())["pipeline"]
-    aliases = {c.get("alias") for c in pipeline if c["name"] == "CountVectorsFeaturizer"}
-    dropper = next(c for c in pipeline if c["name"] == "language.sentence_level.SentenceLevelCounts")
-    assert set(dropper["featurizers"]) == aliases == {"words", "chars"}
-    for name in ("LeanDIETClassifier", "LeanResponseSelector"):  # language.lean_classifiers
-        classifier = next(c for c in pipeline if c["name"].endswith(name))
-        assert classifier.get("number_of_transformer_layers", 0) == 0
-        assert not classifier.get("use_masked_language_model", False)
+def test_a_message_without_featurised_text_is_left_alone():
+    answer = Message(data={"response": "Kinderalimentatie is ..."})
+    answer.add_features(Features(scipy.sparse.coo_matrix(np.ones((2, 3))), "sequence", "response", "words"))
+    assert kept(SentenceLevelOnly({}).process([answer])[0]) == {("response", "sequence", "words")}
+
+
+def test_config_has_no_token_featurizers_and_the_classifiers_have_no_transformer():
+    """One token per text is only harmless while nothing mixes tokens into the sentence position."""
+    pipeline = [c["name"] for c in yaml.safe_load(CONFIG.read_text())["pipeline"]]
+    assert "LexicalSyntacticFeaturizer" not in pipeline  # its token features would be dropped unread
+    one_token = pipeline.index("language.sentence_level.SentenceLevelOnly")
+    featurizers = [i for i, name in enumerate(pipeline) if "Featurizer" in name]
+    assert one_token > max(featurizers)
+    for component in yaml.safe_load(CONFIG.read_text())["pipeline"]:
+        if component["name"].endswith(("DIETClassifier", "ResponseSelector")):
+            assert pipeline.index(component["name"]) > one_token
+            assert component.get("number_of_transformer_layers", 0) == 0
+            assert not component.get("use_masked_language_model", False)
