@@ -22,6 +22,7 @@ config.yml names these classes instead of Rasa's; everything else about the comp
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from typing import Any
 
 import tensorflow as tf
@@ -107,7 +108,7 @@ class _Loaded(TrainingData):
         loaded.training_examples = examples
         return loaded
 
-    def filter_training_examples(self, condition) -> TrainingData:
+    def filter_training_examples(self, condition: Callable[[Message], bool]) -> TrainingData:
         return self.of(self, [example for example in self.training_examples if condition(example)])
 
 

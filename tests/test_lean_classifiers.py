@@ -1,5 +1,6 @@
-"""DIET and the ResponseSelector loaded for prediction only (language/lean_classifiers.py): the same answers
-as Rasa's own loading, without an optimizer or a training graph."""
+"""DIET and the ResponseSelector of language/lean_classifiers.py: loaded for prediction only (the same
+answers as Rasa's own loading, without an optimizer or a training graph) and trained faster (the fused
+Adam, the garbage collector kept off the training data, examples selected without fingerprinting)."""
 
 from __future__ import annotations
 
@@ -64,17 +65,25 @@ def test_loaded_for_prediction_answers_as_rasa_loads_it(trained_model, monkeypat
     assert lean[2][0][0][0] == "safety_violence"  # "mijn ex slaat me": real rankings, not empty ones
 
 
-def test_fused_adam_is_rasas_adam_in_one_kernel():
-    """Rasa compiles with Keras's new Adam; the classifiers train with the fused one: same learning rate,
-    and the same updates up to rounding."""
-    import numpy as np
+def compiled(optimizer):
+    """A Keras model with the classifiers' compile step, compiled with `optimizer`."""
     import tensorflow as tf
 
     class Model(lean_classifiers._FusedAdam, tf.keras.Model):
         pass
 
     model = Model()
-    model.compile(optimizer=tf.keras.optimizers.Adam(0.003))
+    model.compile(optimizer=optimizer)
+    return model
+
+
+def test_fused_adam_is_rasas_adam_in_one_kernel():
+    """Rasa compiles with Keras's new Adam; the classifiers train with the fused one: same learning rate,
+    and the same updates up to rounding."""
+    import numpy as np
+    import tensorflow as tf
+
+    model = compiled(tf.keras.optimizers.Adam(0.003))
     assert type(model.optimizer) is tf.keras.optimizers.legacy.Adam
     assert float(model.optimizer.learning_rate) == pytest.approx(0.003)
 
@@ -93,12 +102,7 @@ def test_fused_adam_is_rasas_adam_in_one_kernel():
 def test_other_optimizers_are_left_alone():
     import tensorflow as tf
 
-    class Model(lean_classifiers._FusedAdam, tf.keras.Model):
-        pass
-
-    model = Model()
-    model.compile(optimizer=tf.keras.optimizers.SGD(0.1))
-    assert type(model.optimizer) is tf.keras.optimizers.SGD
+    assert type(compiled(tf.keras.optimizers.SGD(0.1)).optimizer) is tf.keras.optimizers.SGD
 
 
 def test_the_selector_selects_its_examples_as_rasa_does_without_fingerprinting_them(monkeypatch):
