@@ -22,7 +22,6 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +30,7 @@ from pathlib import Path
 from benchmarks import understanding
 from bot.launcher import RasaProcesses
 from bot.rasa_client import RasaClient
+from language.concurrent_training import train_command
 from tests import heldout
 from tests.conversation.states import STATES, enter, new_sender
 
@@ -53,7 +53,7 @@ def train(name: str, reuse: bool) -> tuple[Path, float | None]:
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONHASHSEED": "0",
            "TF_DETERMINISTIC_OPS": "1"}
     started = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "--config", str(CONFIGS[name]),
+    subprocess.run([*train_command(), "--config", str(CONFIGS[name]),
                     "--out", str(model.parent), "--fixed-model-name", name, "--force"],
                    cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return model, time.perf_counter() - started

@@ -14,7 +14,6 @@ import os
 import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from bot.launcher import RasaProcesses
 from bot.rasa_client import RasaClient
+from language.concurrent_training import train_command
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "scheidingspunt.tar.gz"
@@ -43,7 +43,7 @@ def measure_training() -> None:
         env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONHASHSEED": "0"}
         started = time.time()
         subprocess.run(
-            [str(Path(sys.executable).parent / "rasa"), "train", "--force", "--out", out],
+            [*train_command(), "--force", "--out", out],
             cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         seconds = time.time() - started

@@ -38,6 +38,7 @@ from benchmarks.runtime import MESSAGES, latencies, percentile
 from benchmarks.turn_cost import texts
 from bot.launcher import RasaProcesses
 from bot.rasa_client import RasaClient
+from language.concurrent_training import train_command
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "scheidingspunt.tar.gz"
@@ -119,7 +120,7 @@ def train(home: Path, out: Path) -> tuple[Path, dict[str, float]]:
     log = out / "train.log"
     # A fresh training cache per side, outside the checkout.
     env = {**home_env(home), "RASA_CACHE_DIRECTORY": str(out / "cache")}
-    args = [str(BIN / "rasa"), "train", "--force", "--fixed-model-name", "m", "--out", str(out)]
+    args = [*train_command(home), "--force", "--fixed-model-name", "m", "--out", str(out)]
     started = time.perf_counter()
     with log.open("w") as output:
         process = subprocess.Popen(args, cwd=home, env=env, stdout=output, stderr=subprocess.STDOUT)

@@ -1,6 +1,7 @@
 """DIET and the ResponseSelector of language/lean_classifiers.py: loaded for prediction only (the same
 answers as Rasa's own loading, without an optimizer or a training graph) and trained faster (the fused
-Adam, the garbage collector kept off the training data, examples selected without fingerprinting)."""
+Adam, the regularisation in one pass, the garbage collector kept off the training data, examples selected
+without fingerprinting)."""
 
 from __future__ import annotations
 
@@ -103,6 +104,42 @@ def test_other_optimizers_are_left_alone():
     import tensorflow as tf
 
     assert type(compiled(tf.keras.optimizers.SGD(0.1)).optimizer) is tf.keras.optimizers.SGD
+
+
+def test_the_training_step_is_rasas_with_the_regularisation_in_one_pass():
+    import numpy as np
+    import tensorflow as tf
+    from rasa.utils.tensorflow.models import RasaModel
+
+    class Small(RasaModel):
+        def __init__(self) -> None:
+            super().__init__(random_seed=1)
+            self.dense = tf.keras.layers.Dense(6, kernel_regularizer=tf.keras.regularizers.l2(0.05))
+
+        def batch_loss(self, batch_in):
+            inputs, targets = batch_in
+            return tf.reduce_mean(tf.square(self.dense(inputs) - targets))
+
+    class Ours(lean_classifiers._FusedRegularisation, Small):
+        pass
+
+    rng = np.random.default_rng(0)
+    start = rng.normal(size=(10, 6)).astype(np.float32)
+    batches = [(rng.normal(size=(16, 10)).astype(np.float32), rng.normal(size=(16, 6)).astype(np.float32))
+               for _ in range(5)]
+    kernels = {}
+    for model in (Small(), Ours()):
+        model.compile(optimizer=tf.keras.optimizers.SGD(0.1))
+        model.dense.build((None, 10))
+        model.dense.kernel.assign(start)
+        for batch in batches:
+            model.train_step(batch)
+        kernels[type(model)] = model.dense.kernel.numpy()
+    assert not np.allclose(kernels[Small], start, atol=1e-2)  # real steps were taken
+    np.testing.assert_array_equal(kernels[Ours], kernels[Small])  # the same numbers, not just close
+
+    gradient = tf.constant([[0.5, -0.5, 0.0]])
+    assert lean_classifiers._regularised(gradient, tf.constant([[1.0, 1.0, 1.0]])).numpy().tolist() == [[1.5, -0.5, 0.0]]
 
 
 def test_the_selector_selects_its_examples_as_rasa_does_without_fingerprinting_them(monkeypatch):
