@@ -4,10 +4,10 @@ After every step of a training, Rasa's cache hook fingerprints the step's output
 every token and every feature of every example (it does so even with `--force`). Rasa hashes a token
 field by field (a JSON text and an MD5 per field) and writes a sparse feature matrix out as text, one line
 per value. For this assistant's data that was 30 of the 80 s a training spent outside the classifiers
-(issue 15). The fingerprints here hash the same content in one pass each: a token's fields as one JSON
-text, a matrix's shape, coordinates and values as raw bytes. They are MD5s of the content, stable across
-processes as Rasa's are, so the cache keeps finding what an earlier training stored; only entries stored
-with Rasa's own fingerprints are missed once.
+(issue 15). The fingerprints here hash the same content in one pass each: a message's data and its
+tokens' fields as one JSON text, a matrix's shape, coordinates and values as raw bytes. They are MD5s of
+the content, stable across processes as Rasa's are, so the cache keeps finding what an earlier training
+stored; only entries stored with Rasa's own fingerprints are missed once.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
 
 
 def token_fingerprint(token: Token) -> str:
@@ -43,7 +44,27 @@ def features_fingerprint(features: Features) -> str:
     return features._cached_fingerprint
 
 
+def message_fingerprint(message: Message) -> str:
+    """Rasa's message fingerprint covers its data (tokens included) and features, dictionaries in any key
+    order: here as one JSON text, with the tokens' fields and the features' fingerprints in it."""
+    if message._cached_fingerprint is None:
+        content = [message.data, message.features]
+        text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=_content)
+        message._cached_fingerprint = hashlib.md5(text.encode("utf-8")).hexdigest()
+    return message._cached_fingerprint
+
+
+def _content(value: object) -> object:
+    if isinstance(value, Token):
+        return [value.text, value.start, value.end, value.lemma, value.data]
+    if isinstance(value, Features):
+        return features_fingerprint(value)
+    return str(value)  # as Rasa does for anything else (a spaCy document: its text)
+
+
 def install() -> None:
-    """Rasa's `Token` and `Features` fingerprint with the functions above from now on."""
+    """Rasa's `Token`, `Features` and `Message` fingerprint with the functions above from now on (the
+    training command installs them: language/concurrent_training.py)."""
     Token.fingerprint = token_fingerprint
     Features.fingerprint = features_fingerprint
+    Message.fingerprint = message_fingerprint

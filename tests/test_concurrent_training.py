@@ -30,7 +30,7 @@ class Recorded(GraphNodeHook):
         self.calls.append(("after", node_name))
 
 
-def schema(alongside: dict[str, Any], here: dict[str, Any]) -> GraphSchema:
+def schema(alongside: dict[str, Any], here: dict[str, Any], unrelated: bool = False) -> GraphSchema:
     trainer = lambda uses, config: SchemaNode(needs={"numbers": "numbers"}, uses=uses,  # noqa: E731
                                               constructor_name="create", fn="train", config=config,
                                               is_target=True)
@@ -39,6 +39,10 @@ def schema(alongside: dict[str, Any], here: dict[str, Any]) -> GraphSchema:
                               config={}),
         "train_alongside": trainer(components.AlongsideTrainer, alongside),
         "train_here": trainer(components.Trainer, here),
+        **({"stories": SchemaNode(needs={}, uses=components.Numbers, constructor_name="create", fn="provide",
+                                  config={}),
+            "policy": SchemaNode(needs={"numbers": "stories"}, uses=components.Trainer, constructor_name="create",
+                                 fn="train", config={}, is_target=True)} if unrelated else {}),
     })
 
 
@@ -80,6 +84,16 @@ def test_results_are_those_of_rasas_own_runner(tmp_path):
         assert trained(tmp_path / "ours", node)[0] == trained(tmp_path / "rasa", node)[0] == 10
 
 
+def test_what_an_alongside_trainer_needs_runs_first_so_that_the_rest_overlaps_with_it(tmp_path):
+    graph = schema(alongside={}, here={}, unrelated=True)
+    _, rasas = run(DaskGraphRunner, graph, tmp_path / "rasa")
+    _, ours = run(ConcurrentGraphRunner, graph, tmp_path / "ours")
+    started = lambda hook: [node for moment, node in hook.calls if moment == "before"]  # noqa: E731
+    assert started(rasas)[:2] == ["stories", "policy"]  # Rasa's order
+    assert started(ours)[:2] == ["numbers", "train_alongside"]
+    assert sorted(started(ours)) == sorted(started(rasas))
+
+
 def test_a_failing_child_fails_the_training(tmp_path):
     graph = schema(alongside={"fail": True}, here={})
     with pytest.raises(GraphComponentException) as failure:
@@ -92,3 +106,17 @@ def test_a_checkout_trains_with_this_runner_if_it_has_it_else_with_rasas(tmp_pat
 
     assert concurrent_training.train_command()[1:] == ["-m", "language.concurrent_training", "train"]
     assert [Path(part).name for part in concurrent_training.train_command(tmp_path)] == ["rasa", "train"]
+
+
+def test_a_child_gets_the_training_data_without_spacys_parsed_documents():
+    import io
+    import pickle
+
+    import spacy
+
+    from language import concurrent_training
+
+    document = spacy.blank("nl")("mijn ex betaalt niet")
+    buffer = io.BytesIO()
+    concurrent_training._WithoutParsedDocuments(buffer).dump({"text_spacy_doc": document, "text": document.text})
+    assert pickle.loads(buffer.getvalue()) == {"text_spacy_doc": None, "text": "mijn ex betaalt niet"}

@@ -1,6 +1,6 @@
 """language/fingerprints.py: the training cache's fingerprints of tokens and features follow their content
 (equal content, equal fingerprint; any change, another one), stay the same across processes, and are the
-ones Rasa uses once the language package is loaded."""
+ones the training command has Rasa use."""
 
 from __future__ import annotations
 
@@ -29,29 +29,68 @@ def sparse(values=(1.0, 2.0), columns=(3, 7), width=10, attribute="text", origin
     return Features(matrix, "sentence", attribute, origin)
 
 
-def test_rasa_fingerprints_with_these_functions_once_the_language_package_is_loaded():
-    assert Token.fingerprint is fingerprints.token_fingerprint
-    assert Features.fingerprint is fingerprints.features_fingerprint
+def test_the_training_command_trains_with_these_fingerprints_and_the_concurrent_runner(monkeypatch):
+    import rasa.__main__
+    import rasa.model_training
+
+    from language import concurrent_training
+
+    monkeypatch.setattr(Token, "fingerprint", Token.fingerprint)  # restored after the test
+    monkeypatch.setattr(Features, "fingerprint", Features.fingerprint)
+    monkeypatch.setattr(rasa.model_training, "DaskGraphRunner", rasa.model_training.DaskGraphRunner)
+    seen = {}
+
+    def rasa_main() -> None:
+        seen.update(argv=sys.argv[:], token=Token.fingerprint, features=Features.fingerprint,
+                    runner=rasa.model_training.DaskGraphRunner)
+
+    monkeypatch.setattr(rasa.__main__, "main", rasa_main)
+    monkeypatch.setattr(sys, "argv", sys.argv[:])
+    concurrent_training.main(["train", "--force"])
+    assert seen == {"argv": ["rasa", "train", "--force"], "token": fingerprints.token_fingerprint,
+                    "features": fingerprints.features_fingerprint,
+                    "runner": concurrent_training.ConcurrentGraphRunner}
 
 
 def test_a_token_fingerprint_follows_every_field():
-    assert token().fingerprint() == token().fingerprint()
+    of = fingerprints.token_fingerprint
+    assert of(token()) == of(token())
     changed = [token(text="kinder"), token(start=5), token(end=13), token(lemma="kinderen"),
                token(data={"pos": "VERB"}), token(data={})]
-    assert len({t.fingerprint() for t in [token(), *changed]}) == 1 + len(changed)
+    assert len({of(t) for t in [token(), *changed]}) == 1 + len(changed)
 
 
 def test_a_features_fingerprint_follows_values_places_shape_and_names():
-    assert sparse().fingerprint() == sparse().fingerprint()
+    of = fingerprints.features_fingerprint
+    assert of(sparse()) == of(sparse())
     changed = [sparse(values=(1.0, 2.5)), sparse(columns=(3, 8)), sparse(width=11), sparse(attribute="response"),
                sparse(origin="words")]
-    assert len({f.fingerprint() for f in [sparse(), *changed]}) == 1 + len(changed)
+    assert len({of(f) for f in [sparse(), *changed]}) == 1 + len(changed)
 
     dense = lambda values: Features(np.array([values], np.float32), "sentence", "text", "meaning")  # noqa: E731
-    assert dense([0.1, 0.2]).fingerprint() == dense([0.1, 0.2]).fingerprint() != dense([0.1, 0.3]).fingerprint()
+    assert of(dense([0.1, 0.2])) == of(dense([0.1, 0.2])) != of(dense([0.1, 0.3]))
 
 
-def test_training_data_with_one_feature_value_changed_gets_another_fingerprint():
+def test_a_message_fingerprint_follows_data_tokens_and_features_in_any_key_order():
+    of = fingerprints.message_fingerprint
+
+    def message(text="mijn kinderen", lemma="kind", value=2.0, intent="faq", order=1) -> Message:
+        data = {"text": text, "intent": intent, "text_tokens": [token(lemma=lemma)]}
+        data = dict(reversed(data.items())) if order < 0 else data
+        built = Message(data=data)
+        built.add_features(sparse(values=(1.0, value)))
+        return built
+
+    assert of(message()) == of(message()) == of(message(order=-1))
+    changed = [message(text="mijn kind"), message(lemma="kinderen"), message(value=3.0), message(intent="greet")]
+    assert len({of(m) for m in [message(), *changed]}) == 1 + len(changed)
+
+
+def test_training_data_with_one_feature_value_changed_gets_another_fingerprint(monkeypatch):
+    monkeypatch.setattr(Token, "fingerprint", Token.fingerprint)  # restored after the test
+    monkeypatch.setattr(Features, "fingerprint", Features.fingerprint)
+    fingerprints.install()
+
     def data(value: float) -> TrainingData:
         message = Message(data={"text": "kinderen", "intent": "faq", "text_tokens": [token()]})
         message.add_features(sparse(values=(1.0, value)))
@@ -63,8 +102,9 @@ def test_training_data_with_one_feature_value_changed_gets_another_fingerprint()
 def test_fingerprints_are_the_same_in_another_process():
     """The cache is read by later trainings: a fingerprint may not depend on the process (hash seeds)."""
     code = ("import sys; sys.path.insert(0, 'tests'); import test_fingerprints as t; "
-            "print(t.token().fingerprint(), t.sparse().fingerprint())")
+            "from language.fingerprints import token_fingerprint as a, features_fingerprint as b; "
+            "print(a(t.token()), b(t.sparse()))")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
                             env={**os.environ, "PYTHONHASHSEED": "123"})
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split() == [token().fingerprint(), sparse().fingerprint()]
+    assert result.stdout.split() == [fingerprints.token_fingerprint(token()), fingerprints.features_fingerprint(sparse())]

@@ -1,7 +1,7 @@
 """DIET and the ResponseSelector of language/lean_classifiers.py: loaded for prediction only (the same
 answers as Rasa's own loading, without an optimizer or a training graph) and trained faster (the fused
-Adam, the regularisation in one pass, the garbage collector kept off the training data, examples selected
-without fingerprinting)."""
+Adam, the regularisation in one pass, the garbage collector kept off the training data, batches put
+together in whole arrays, examples selected without fingerprinting)."""
 
 from __future__ import annotations
 
@@ -140,6 +140,26 @@ def test_the_training_step_is_rasas_with_the_regularisation_in_one_pass():
 
     gradient = tf.constant([[0.5, -0.5, 0.0]])
     assert lean_classifiers._regularised(gradient, tf.constant([[1.0, 1.0, 1.0]])).numpy().tolist() == [[1.5, -0.5, 0.0]]
+
+
+def test_batches_of_sparse_features_are_rasas_arrays():
+    import numpy as np
+    import scipy.sparse
+    from rasa.utils.tensorflow.model_data import FeatureArray
+
+    rng = np.random.default_rng(3)
+
+    def matrix(rows: int, density: float, fmt: str):
+        return scipy.sparse.random(rows, 40, density=density, format=fmt, random_state=rng, dtype=np.float64)
+
+    batch = [matrix(1, 0.2, "coo"), matrix(3, 0.1, "coo"), matrix(1, 0.0, "coo"), matrix(2, 0.3, "coo")]
+    for matrices in (batch, [m.tocsr() for m in batch]):  # Rasa's features, and matrices it converts first
+        features = FeatureArray(np.array(matrices + [None], dtype=object)[:-1], number_of_dimensions=3)
+        ours, rasas = lean_classifiers._sparse_batch(features), lean_classifiers._rasas_sparse_batch(features)
+        assert [a.dtype for a in ours] == [a.dtype for a in rasas] == [np.int64, np.float32, np.int64]
+        for mine, theirs in zip(ours, rasas, strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+        assert ours[2].tolist() == [4, 3, 40] and len(ours[1]) == sum(m.nnz for m in batch) > 0
 
 
 def test_the_selector_selects_its_examples_as_rasa_does_without_fingerprinting_them(monkeypatch):
