@@ -5,8 +5,9 @@ the stored weights over it. That creates Adam's two slots per weight and traces 
 that answering never uses (issue 15: 313 MB of the Rasa server's RSS for the two classifiers here, Adam's
 state and the training graph). These classes build the model by predicting once instead, which
 creates exactly the weights prediction reads, then read the stored weights (the optimizer's part of the
-file stays unread) and warm up as Rasa does. Loading for fine-tuning stays Rasa's (it restores the
-optimizer too, so it needs the fused Adam below: Rasa's own classes cannot load these models).
+file stays unread; a weight missing from the file fails the loading) and warm up as Rasa does. Loading
+for fine-tuning stays Rasa's (it restores the optimizer too, so it needs the fused Adam below: Rasa's
+own classes cannot load these models).
 
 Training (issue 15: most of a full training is these two) is Rasa's, with five costs taken out:
 - Adam runs as Keras's fused kernel (`legacy.Adam`: the same update rule, one pass over each weight)
@@ -88,7 +89,9 @@ class _LoadsForPrediction:
                                 *args, **kwargs)
         model = cls(*args, **kwargs)
         model.run_inference(predict_data_example)  # creates the weights prediction reads
-        model.load_weights(model_file_name).expect_partial()  # the optimizer's slots are not wanted
+        stored = model.load_weights(model_file_name)
+        stored.assert_existing_objects_matched()  # every weight prediction reads is in the file
+        stored.expect_partial()  # the optimizer's slots are not wanted
         # The first prediction embedded every label with the initial weights, and the traced prediction
         # step holds those embeddings: both are made again with the stored weights.
         model.prepared_for_prediction = False

@@ -66,6 +66,35 @@ def test_loaded_for_prediction_answers_as_rasa_loads_it(trained_model, monkeypat
     assert lean[2][0][0][0] == "safety_violence"  # "mijn ex slaat me": real rankings, not empty ones
 
 
+def test_loading_fails_when_the_file_lacks_a_weight_prediction_reads(tmp_path):
+    """A model file from other code (a weight renamed) may not load silently with some initial weights
+    (Keras itself only fails when no weight at all matches)."""
+    import numpy as np
+    import tensorflow as tf
+
+    class Small(lean_classifiers._LoadsForPrediction, tf.keras.Model):
+        def __init__(self, head: str = "head") -> None:
+            super().__init__()
+            self.dense = tf.keras.layers.Dense(4)
+            setattr(self, head, tf.keras.layers.Dense(2))
+            self.head_name = head
+
+        def run_inference(self, data) -> tf.Tensor:
+            return getattr(self, self.head_name)(self.dense(tf.ones((1, 3))))
+
+    stored = Small()
+    stored.run_inference(None)
+    stored.save_weights(str(tmp_path / "small.tf_model"))
+    loaded = Small.load(str(tmp_path / "small.tf_model"), None, predict_data_example="x")
+    np.testing.assert_array_equal(loaded.head.kernel.numpy(), stored.head.kernel.numpy())
+
+    other = Small(head="renamed_head")
+    other.run_inference(None)
+    other.save_weights(str(tmp_path / "other.tf_model"))
+    with pytest.raises(AssertionError):
+        Small.load(str(tmp_path / "other.tf_model"), None, predict_data_example="x")
+
+
 def compiled(optimizer):
     """A Keras model with the classifiers' compile step, compiled with `optimizer`."""
     import tensorflow as tf
