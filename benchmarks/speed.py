@@ -43,7 +43,6 @@ from language.concurrent_training import train_command
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "scheidingspunt.tar.gz"
 RESULTS = REPO / "benchmarks" / "results"
-BIN = Path(sys.executable).parent
 PIPELINE = Path("build") / "nl_pipeline"  # config.yml names it relative to the checkout
 BEFORE = "a43601d"  # the last commit before issue 15 part 4
 SIDES = ("before", "after")

@@ -65,17 +65,17 @@ class _Schedule:
         self.alongside = alongside
         self.priority = dask.order.order(graph)
         self.results: dict[str, Any] = {}
+        self.needs = {key: [arg for arg in task[1:] if isinstance(arg, str) and arg in graph]
+                      if _is_node(task) else [] for key, task in graph.items()}
         self.feeding = self.ancestors(alongside)
 
     def ancestors(self, keys: set[str]) -> set[str]:
         found: set[str] = set()
         todo = list(keys)
         while todo:
-            task = self.graph[todo.pop()]
-            if isinstance(task, tuple) and task and callable(task[0]):
-                parents = [arg for arg in task[1:] if isinstance(arg, str) and arg in self.graph]
-                todo += [parent for parent in parents if parent not in found]
-                found.update(parents)
+            parents = self.needs[todo.pop()]
+            todo += [parent for parent in parents if parent not in found]
+            found.update(parents)
         return found
 
     def finish(self, sorter: TopologicalSorter, key: str, result: Any) -> None:
@@ -86,15 +86,12 @@ class _Schedule:
         """The node and its arguments (dask's way: a name in the graph stands for that node's result),
         or None for an input value."""
         task = self.graph[key]
-        if not (isinstance(task, tuple) and task and callable(task[0])):
+        if not _is_node(task):
             return None
         return task[0], [self.results[arg] if arg in self.graph else arg for arg in task[1:]]
 
     def run(self) -> dict[str, Any]:
-        needs = {key: [arg for arg in task[1:] if isinstance(arg, str) and arg in self.graph]
-                 if isinstance(task, tuple) and task and callable(task[0]) else []
-                 for key, task in self.graph.items()}
-        sorter = TopologicalSorter(needs)
+        sorter = TopologicalSorter(self.needs)
         sorter.prepare()
         # The alongside nodes and what they need first (the rest overlaps with them), then Rasa's order.
         first = lambda key: (key not in self.alongside, key not in self.feeding, self.priority[key])  # noqa: E731
@@ -127,6 +124,11 @@ class _Schedule:
                 for child in children.values():  # on failure, stops a child still training
                     child.stop()
         return self.results
+
+
+def _is_node(task: Any) -> bool:
+    """A dask task (a graph node and the names of its inputs), not an input value."""
+    return isinstance(task, tuple) and bool(task) and callable(task[0])
 
 
 def _in_child(node: GraphNode, args: list[Any], child: _Child,

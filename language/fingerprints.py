@@ -23,8 +23,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 
 def token_fingerprint(token: Token) -> str:
-    fields = [token.text, token.start, token.end, token.lemma, token.data]
-    text = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    text = json.dumps(_token_fields(token), sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
@@ -54,9 +53,13 @@ def message_fingerprint(message: Message) -> str:
     return message._cached_fingerprint
 
 
+def _token_fields(token: Token) -> list:
+    return [token.text, token.start, token.end, token.lemma, token.data]  # what Rasa's fingerprint covers
+
+
 def _content(value: object) -> object:
     if isinstance(value, Token):
-        return [value.text, value.start, value.end, value.lemma, value.data]
+        return _token_fields(value)
     if isinstance(value, Features):
         return features_fingerprint(value)
     return str(value)  # as Rasa does for anything else (a spaCy document: its text)

@@ -112,7 +112,10 @@ class LeanDIET2DIET(_FusedAdam, _FusedRegularisation, _LoadsForPrediction, DIET2
     pass
 
 
-class _TrainsFrozen:
+class _TrainsLean:
+    """Trains with the training data out of the garbage collector and Rasa's batches built by
+    `_sparse_batch`."""
+
     def train(self, training_data: TrainingData) -> Resource:
         gc.collect()
         gc.freeze()
@@ -146,7 +149,7 @@ def _sparse_batch(array_of_sparse: FeatureArray) -> list[np.ndarray]:
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
     is_trainable=True,
 )
-class LeanDIETClassifier(_TrainsFrozen, DIETClassifier):
+class LeanDIETClassifier(_TrainsLean, DIETClassifier):
     @staticmethod
     def model_class() -> type[DIET]:
         return LeanDIET
@@ -172,7 +175,7 @@ class _Loaded(TrainingData):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LeanResponseSelector(_TrainsFrozen, ResponseSelector):
+class LeanResponseSelector(_TrainsLean, ResponseSelector):
     trains_alongside = True  # in its own process, while DIET trains (language/concurrent_training.py)
 
     def preprocess_train_data(self, training_data: TrainingData) -> RasaModelData:
