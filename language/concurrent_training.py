@@ -10,7 +10,8 @@ the graph meanwhile in this process (what that child needs first: the core polic
 
 What stays the same: the nodes, their inputs and outputs, Rasa's hooks (the training cache, the log) and
 the model. A child gets the very component the graph built (pickled, with its inputs) and writes into the
-same model storage. It is seeded as Rasa seeds every classifier (at model creation), so the weights are
+same model storage (of its inputs, only what the component says it reads, `inputs_read_by`, if it
+says). It is seeded as Rasa seeds every classifier (at model creation), so the weights are
 those of a training in one process (the classifiers' weight files were byte for byte the same). The work
 in this process stays sequential and in a fixed order: the threads only wait for children. A child starts
 with the graph, so that its imports are done by the time its inputs are.
@@ -158,6 +159,8 @@ class _Child:
             cwd=REPO, env=_child_environment(), stdin=subprocess.PIPE)
 
     def call(self, component: Any, fn_name: str, kwargs: dict[str, Any], handed_over: threading.Event) -> Any:
+        if hasattr(component, "inputs_read_by"):  # only those are copied over
+            kwargs = component.inputs_read_by(fn_name, kwargs)
         with self.job.open("wb") as file:
             _WithoutParsedDocuments(file, protocol=pickle.HIGHEST_PROTOCOL).dump((component, fn_name, kwargs))
         handed_over.set()
@@ -218,9 +221,10 @@ def main(argv: list[str]) -> None:
     import rasa.__main__
     import rasa.model_training
 
-    from language import fingerprints
+    from language import fingerprints, training_shortcuts
 
     fingerprints.install()
+    training_shortcuts.install()
     rasa.model_training.DaskGraphRunner = ConcurrentGraphRunner  # the class `rasa train` runs its graph with
     sys.argv = ["rasa", *argv]
     rasa.__main__.main()

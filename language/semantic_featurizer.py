@@ -52,7 +52,8 @@ class SentenceMeaningFeaturizer(DenseFeaturizer, GraphComponent):
                 self.add_features_to_message(None, np.expand_dims(vector, 0), TEXT, message)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
+        with sentence_encoder.on_every_core():
+            self._featurize(training_data.training_examples)
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -94,6 +94,13 @@ def test_what_an_alongside_trainer_needs_runs_first_so_that_the_rest_overlaps_wi
     assert sorted(started(ours)) == sorted(started(rasas))
 
 
+def test_a_child_gets_only_the_inputs_its_component_reads(tmp_path):
+    graph = schema(alongside={"reads_first": 2}, here={})
+    run(ConcurrentGraphRunner, graph, tmp_path / "storage")
+    assert trained(tmp_path / "storage", "train_alongside")[0] == 1 + 2
+    assert trained(tmp_path / "storage", "train_here")[0] == 10  # this process's inputs are untouched
+
+
 def test_a_failing_child_fails_the_training(tmp_path):
     graph = schema(alongside={"fail": True}, here={})
     with pytest.raises(GraphComponentException) as failure:

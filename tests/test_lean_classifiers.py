@@ -72,7 +72,7 @@ def test_loading_fails_when_the_file_lacks_a_weight_prediction_reads(tmp_path):
     import numpy as np
     import tensorflow as tf
 
-    class Small(lean_classifiers._LoadsForPrediction, tf.keras.Model):
+    class Small(lean_classifiers._ForPrediction, tf.keras.Model):
         def __init__(self, head: str = "head") -> None:
             super().__init__()
             self.dense = tf.keras.layers.Dense(4)
@@ -93,6 +93,30 @@ def test_loading_fails_when_the_file_lacks_a_weight_prediction_reads(tmp_path):
     other.save_weights(str(tmp_path / "other.tf_model"))
     with pytest.raises(AssertionError):
         Small.load(str(tmp_path / "other.tf_model"), None, predict_data_example="x")
+
+
+def test_a_classifier_is_saved_without_the_optimizers_state(tmp_path):
+    import numpy as np
+    import tensorflow as tf
+
+    Small, _ = small_models()
+
+    class Saved(lean_classifiers._ForPrediction, Small):
+        pass
+
+    model = Saved()
+    model.compile(optimizer=tf.keras.optimizers.legacy.Adam(0.1))
+    model.train_step((np.ones((4, 10), np.float32), np.zeros((4, 6), np.float32)))  # Adam's slots exist now
+    model.save(str(tmp_path / "ours.tf_model"))
+    model.save_weights(str(tmp_path / "keras.tf_model"))  # Keras's own saving is left as it was
+    saved = lambda name: [name for name, _ in tf.train.list_variables(str(tmp_path / name))]  # noqa: E731
+    weights = lambda names: sorted(name for name in names if name.endswith("/.ATTRIBUTES/VARIABLE_VALUE")  # noqa: E731
+                                   and "optimizer" not in name)
+    assert any("OPTIMIZER_SLOT" in name for name in saved("keras.tf_model"))
+    assert not any("optimizer" in name.lower() for name in saved("ours.tf_model"))
+    assert weights(saved("ours.tf_model")) == weights(saved("keras.tf_model"))
+    assert {f"model/{layer}/{weight}/.ATTRIBUTES/VARIABLE_VALUE" for layer in ("hidden", "out", "free")
+            for weight in ("kernel", "bias")} <= set(weights(saved("ours.tf_model")))
 
 
 def compiled(optimizer):
@@ -135,40 +159,66 @@ def test_other_optimizers_are_left_alone():
     assert type(compiled(tf.keras.optimizers.SGD(0.1)).optimizer) is tf.keras.optimizers.SGD
 
 
-def test_the_training_step_is_rasas_with_the_regularisation_in_one_pass():
-    import numpy as np
+def small_models(extra_loss: bool = False):
+    """A small Rasa model trained by Rasa's step and by ours: two L2 kernels with different factors, an
+    L1 bias, a weight without a regulariser and, with `extra_loss`, a loss on a layer's activity."""
     import tensorflow as tf
     from rasa.utils.tensorflow.models import RasaModel
 
     class Small(RasaModel):
         def __init__(self) -> None:
             super().__init__(random_seed=1)
-            self.dense = tf.keras.layers.Dense(6, kernel_regularizer=tf.keras.regularizers.l2(0.05))
+            self.hidden = tf.keras.layers.Dense(
+                8, activation="relu", kernel_regularizer=tf.keras.regularizers.l2(0.05),
+                bias_regularizer=tf.keras.regularizers.l1(0.01),
+                activity_regularizer=tf.keras.regularizers.l2(0.02) if extra_loss else None)
+            self.out = tf.keras.layers.Dense(6, kernel_regularizer=tf.keras.regularizers.l2(0.002))
+            self.free = tf.keras.layers.Dense(6)
 
         def batch_loss(self, batch_in):
             inputs, targets = batch_in
-            return tf.reduce_mean(tf.square(self.dense(inputs) - targets))
+            return tf.reduce_mean(tf.square(self.out(self.hidden(inputs)) + self.free(inputs) - targets))
 
     class Ours(lean_classifiers._FusedRegularisation, Small):
         pass
 
+    return Small, Ours
+
+
+@pytest.mark.parametrize("extra_loss", [False, True])
+def test_the_training_step_is_rasas_with_the_regularisation_in_one_pass(extra_loss):
+    import numpy as np
+    import tensorflow as tf
+
+    Small, Ours = small_models(extra_loss)
     rng = np.random.default_rng(0)
-    start = rng.normal(size=(10, 6)).astype(np.float32)
     batches = [(rng.normal(size=(16, 10)).astype(np.float32), rng.normal(size=(16, 6)).astype(np.float32))
                for _ in range(5)]
-    kernels = {}
+    weights, start = {}, None
     for model in (Small(), Ours()):
         model.compile(optimizer=tf.keras.optimizers.SGD(0.1))
-        model.dense.build((None, 10))
-        model.dense.kernel.assign(start)
+        model.batch_loss(batches[0])  # builds the layers
+        start = start or [weight.numpy() for weight in model.trainable_variables]
+        for weight, value in zip(model.trainable_variables, start, strict=True):
+            weight.assign(value)
         for batch in batches:
             model.train_step(batch)
-        kernels[type(model)] = model.dense.kernel.numpy()
-    assert not np.allclose(kernels[Small], start, atol=1e-2)  # real steps were taken
-    np.testing.assert_array_equal(kernels[Ours], kernels[Small])  # the same numbers, not just close
+        weights[type(model)] = [weight.numpy() for weight in model.trainable_variables]
+    assert not np.allclose(weights[Small][0], start[0], atol=1e-2)  # real steps were taken
+    for ours, rasas in zip(weights[Ours], weights[Small], strict=True):
+        np.testing.assert_array_equal(ours, rasas)  # the same numbers, not just close
+
+    model = Ours()
+    model.batch_loss(batches[0])
+    factors = model._l2_factors(model.trainable_variables, len(model.losses))
+    if extra_loss:  # a loss the method does not know: every regularisation gradient from the tape
+        assert factors == [None] * 6
+    else:  # hidden kernel, hidden bias (L1), out kernel, out bias, free kernel, free bias
+        assert factors == [np.float32(0.1), None, np.float32(0.004), None, None, None]
 
     gradient = tf.constant([[0.5, -0.5, 0.0]])
     assert lean_classifiers._regularised(gradient, tf.constant([[1.0, 1.0, 1.0]])).numpy().tolist() == [[1.5, -0.5, 0.0]]
+    assert lean_classifiers._l2_regularised(gradient, tf.constant([[2.0, 2.0, 2.0]]), 0.5).numpy().tolist() == [[1.5, -0.5, 0.0]]
 
 
 def test_batches_of_sparse_features_are_rasas_arrays():
@@ -213,6 +263,65 @@ def test_the_selector_selects_its_examples_as_rasa_does_without_fingerprinting_t
     assert ours.training_examples == rasa.training_examples == [examples[0], examples[2]]
     assert [e.get("text") for e in ours.intent_examples] == ["hoeveel alimentatie", "wat is een ouderschapsplan"]
     assert ours.responses == rasa.responses == responses
+
+
+def test_the_selector_is_given_only_the_examples_it_reads_and_prepares_the_same_data(tmp_path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    rows = [("hoeveel alimentatie", "faq", "faq/alimentatie"), ("hallo daar", "greet", None),
+            ("wat is een ouderschapsplan", "faq", "faq/plan"), ("vertel een grap", "chitchat", "chitchat/grap"),
+            ("alimentatie berekenen", "faq", "faq/alimentatie"), ("goedemorgen", "greet", None),
+            ("plan voor de kinderen", "faq", "faq/plan"), ("nog een grap", "chitchat", "chitchat/grap")]
+    data = TrainingData([Message(data={"text": text, "intent": intent,
+                                       **({"intent_response_key": key} if key else {})})
+                         for text, intent, key in rows])
+    context = ExecutionContext(GraphSchema({}), "test")
+    storage = LocalModelStorage(tmp_path)
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(data)
+    featurizer = CountVectorsFeaturizer.create(CountVectorsFeaturizer.get_default_config(), storage,
+                                               Resource("words"), context)
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+
+    def selector():
+        config = {**lean_classifiers.LeanResponseSelector.get_default_config(), "retrieval_intent": "faq"}
+        return lean_classifiers.LeanResponseSelector.create(config, storage, Resource("selector"), context)
+
+    read = selector().inputs_read_by("train", {"training_data": data})["training_data"]
+    assert [example.get("text") for example in read.training_examples] == [
+        text for text, intent, key in rows if key]  # the retrieval intents' examples: no greetings
+    assert selector().inputs_read_by("persist", {"training_data": data})["training_data"] is data
+
+    on_all, on_read = selector(), selector()
+    prepared = on_all.preprocess_train_data(data), on_read.preprocess_train_data(read)
+    assert sorted(on_all.all_retrieval_intents) == sorted(on_read.all_retrieval_intents) == ["chitchat", "faq"]
+    assert on_all.index_label_id_mapping == on_read.index_label_id_mapping
+    assert prepared[0].keys() == prepared[1].keys() and prepared[0].number_of_examples() == 4
+    for key in prepared[0].keys():
+        for sub_key in prepared[0].keys(key):
+            assert_same(prepared[0].get(key, sub_key), prepared[1].get(key, sub_key))
+
+
+def assert_same(rasas, ours) -> None:
+    """The same features: lists and object arrays of matrices, element by element."""
+    import numpy as np
+
+    if hasattr(rasas, "toarray"):
+        np.testing.assert_array_equal(ours.toarray(), rasas.toarray())
+    elif isinstance(rasas, np.ndarray) and rasas.dtype == object:
+        assert_same(rasas.tolist(), ours.tolist())
+    elif isinstance(rasas, list):
+        for rasas_part, ours_part in zip(rasas, ours, strict=True):
+            assert_same(rasas_part, ours_part)
+    else:  # (FeatureArray's own arithmetic needs arguments numpy does not pass: compared as ndarrays)
+        plain = lambda array: array.view(np.ndarray) if isinstance(array, np.ndarray) else array  # noqa: E731
+        np.testing.assert_array_equal(plain(ours), plain(rasas))
 
 
 def test_the_collector_skips_the_training_data_only_while_a_classifier_trains(monkeypatch):

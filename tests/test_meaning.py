@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -51,6 +53,22 @@ def test_the_encoder_leaves_blas_one_thread():
     sentence_encoder.embed_one("nog een zin")
     blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas and all(pool["num_threads"] == 1 for pool in blas)
+
+
+def test_a_training_encodes_on_every_core_with_the_same_vectors_then_one_thread_again():
+    from threadpoolctl import threadpool_info
+
+    texts = [f"zin nummer {number} over de omgangsregeling" for number in range(40)]
+    one_thread = sentence_encoder._model().encode(texts)
+    seen = []
+    backend = sentence_encoder._model()._model
+    with sentence_encoder.on_every_core():
+        seen.append(backend.threads)
+        every_core = sentence_encoder._model().encode(texts)
+    assert seen == [len(os.sched_getaffinity(0))] and backend.threads == 1
+    assert np.array_equal(every_core, one_thread)  # bit for bit: the model does not change
+    sentence_encoder.embed_one("en weer een zin")
+    assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
 
 
 def test_featurizer_adds_a_sentence_feature_to_messages_with_text():

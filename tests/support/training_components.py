@@ -34,7 +34,7 @@ class Trainer(_Component):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"signals": "", "wait_for": "", "fail": False}
+        return {"signals": "", "wait_for": "", "fail": False, "reads_first": 0}
 
     def train(self, numbers: list[int]) -> Resource:
         signals = Path(self.config["signals"]) if self.config["signals"] else None
@@ -56,3 +56,9 @@ class Trainer(_Component):
 
 class AlongsideTrainer(Trainer):
     trains_alongside = True
+
+    def inputs_read_by(self, fn_name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """With `reads_first`, says that `train` reads only that many of the numbers."""
+        if fn_name != "train" or not self.config["reads_first"]:
+            return inputs
+        return {**inputs, "numbers": inputs["numbers"][: self.config["reads_first"]]}
