@@ -74,14 +74,13 @@ class _FusedRegularisation:
         gradients = []
         for variable, pred_grad, factor in zip(variables, prediction_gradients, factors):  # noqa: B905
             # (no `strict=`: AutoGraph, which traces this step, has its own zip without it)
-            reg_grad = None if factor is not None else next(regularization_gradients)
-            if pred_grad is None:
-                gradients.append(None)
-            elif factor is not None:
-                gradients.append(_l2_regularised(pred_grad, variable, factor))
+            if factor is not None:
+                gradients.append(None if pred_grad is None else _l2_regularised(pred_grad, variable, factor))
             else:
-                gradients.append(pred_grad if reg_grad is None else _regularised(pred_grad, reg_grad))
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))  # noqa: B905
+                reg_grad = next(regularization_gradients)
+                gradients.append(pred_grad if pred_grad is None or reg_grad is None
+                                 else _regularised(pred_grad, reg_grad))
+        self.optimizer.apply_gradients(zip(gradients, variables))  # noqa: B905
         self._training = None
         return self._get_metric_results()
 

@@ -32,23 +32,29 @@ def sparse(values=(1.0, 2.0), columns=(3, 7), width=10, attribute="text", origin
 def test_the_training_command_trains_with_these_fingerprints_and_the_concurrent_runner(monkeypatch):
     import rasa.__main__
     import rasa.model_training
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
 
-    from language import concurrent_training
+    from language import concurrent_training, training_shortcuts
 
     monkeypatch.setattr(Token, "fingerprint", Token.fingerprint)  # restored after the test
     monkeypatch.setattr(Features, "fingerprint", Features.fingerprint)
+    monkeypatch.setattr(Message, "fingerprint", Message.fingerprint)
+    monkeypatch.setattr(SpacyNLP, "load_model", SpacyNLP.__dict__["load_model"])
+    monkeypatch.setattr(SpacyNLP, "_docs_for_training_data", SpacyNLP._docs_for_training_data)
     monkeypatch.setattr(rasa.model_training, "DaskGraphRunner", rasa.model_training.DaskGraphRunner)
     seen = {}
 
     def rasa_main() -> None:
         seen.update(argv=sys.argv[:], token=Token.fingerprint, features=Features.fingerprint,
+                    message=Message.fingerprint, docs=SpacyNLP._docs_for_training_data,
                     runner=rasa.model_training.DaskGraphRunner)
 
     monkeypatch.setattr(rasa.__main__, "main", rasa_main)
     monkeypatch.setattr(sys, "argv", sys.argv[:])
     concurrent_training.main(["train", "--force"])
     assert seen == {"argv": ["rasa", "train", "--force"], "token": fingerprints.token_fingerprint,
-                    "features": fingerprints.features_fingerprint,
+                    "features": fingerprints.features_fingerprint, "message": fingerprints.message_fingerprint,
+                    "docs": training_shortcuts.docs_without_entities,
                     "runner": concurrent_training.ConcurrentGraphRunner}
 
 
