@@ -1,7 +1,7 @@
 """DIET and the ResponseSelector of language/lean_classifiers.py: loaded for prediction only (the same
 answers as Rasa's own loading, without an optimizer or a training graph) and trained faster (the fused
 Adam, the regularisation in one pass, the garbage collector kept off the training data, batches put
-together in whole arrays, examples selected without fingerprinting)."""
+together in whole arrays, examples selected without fingerprinting, no tf.data autotuning)."""
 
 from __future__ import annotations
 
@@ -340,3 +340,41 @@ def test_the_collector_skips_the_training_data_only_while_a_classifier_trains(mo
         classifier.train(data)
     assert during and during[0] >= len(data)
     assert gc.get_freeze_count() == 0
+
+
+def test_keras_gets_the_same_batches_without_tf_data_autotuning():
+    """The autotuner's thread could keep the end of a training waiting for up to a minute."""
+    import numpy as np
+    import tensorflow as tf
+    from keras.engine.data_adapter import KerasSequenceAdapter
+
+    class Batches(tf.keras.utils.Sequence):
+        def __len__(self) -> int:
+            return 3
+
+        def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+            return np.full((2, 4), index, dtype=np.float32), np.arange(2) + index
+
+    adapter = KerasSequenceAdapter(Batches(), shuffle=False)
+    keras_dataset, ours = adapter.get_dataset(), lean_classifiers._dataset_without_autotuning(adapter)
+    assert keras_dataset.options().autotune.enabled is not False  # tf.data's default: on
+    assert ours.options().autotune.enabled is False
+    as_lists = lambda dataset: [[part.numpy().tolist() for part in batch] for batch in dataset]  # noqa: E731
+    assert as_lists(ours) == as_lists(keras_dataset) and len(as_lists(ours)) == 3
+
+
+def test_keras_makes_its_datasets_without_autotuning_only_while_a_classifier_trains(monkeypatch):
+    from keras.engine.data_adapter import KerasSequenceAdapter
+    from rasa.nlu.selectors.response_selector import ResponseSelector
+
+    during = []
+
+    def train(self, training_data):
+        during.append(KerasSequenceAdapter.get_dataset)
+        raise RuntimeError("stopped")
+
+    monkeypatch.setattr(ResponseSelector, "train", train)
+    with pytest.raises(RuntimeError):
+        object.__new__(lean_classifiers.LeanResponseSelector).train([])
+    assert during == [lean_classifiers._dataset_without_autotuning]
+    assert KerasSequenceAdapter.get_dataset is lean_classifiers._keras_sequence_dataset

@@ -1,18 +1,22 @@
-"""The classifiers get the word and character counts per sentence only (language/sentence_level.py)."""
+"""The classifiers get the word and character counts per sentence only, and the count featurizers count
+nothing else they read (language/sentence_level.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 import scipy.sparse
 import yaml
-from rasa.shared.nlu.constants import ACTION_TEXT, TEXT
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.shared.nlu.constants import ACTION_TEXT, RESPONSE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from language.sentence_level import ORIGIN, SentenceLevelOnly
+from language.sentence_level import ORIGIN, SentenceCountsFeaturizer, SentenceLevelOnly
 
 CONFIG = Path(__file__).resolve().parents[1] / "config.yml"
 
@@ -63,3 +67,72 @@ def test_config_has_no_token_featurizers_and_the_classifiers_have_no_transformer
             assert pipeline.index(component["name"]) > one_token
             assert component.get("number_of_transformer_layers", 0) == 0
             assert not component.get("use_masked_language_model", False)
+
+
+def counted(featurizer_class: type, analyzer: str, tmp_path: Path) -> tuple[Any, list[Message]]:
+    """A featurizer trained on a few examples (two with an answer text), and the examples after it and
+    SentenceLevelOnly."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+
+    rows = [("hoeveel alimentatie krijg ik", "faq", "faq/alimentatie"), ("hallo daar", "greet", None),
+            ("wat is een ouderschapsplan", "faq", "faq/plan"), ("alimentatie berekenen", "faq", "faq/alimentatie")]
+    data = TrainingData([Message(data={TEXT: text, "intent": intent, **({"intent_response_key": key} if key else {})})
+                         for text, intent, key in rows],
+                        responses={"utter_faq/alimentatie": [{"text": "Alimentatie is geld voor de kinderen."}],
+                                   "utter_faq/plan": [{"text": "In een ouderschapsplan staan de afspraken."}]})
+    assert data.training_examples[0].get(RESPONSE)  # Rasa gives an answer's examples its text
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(data)
+    config = {**featurizer_class.get_default_config(), "analyzer": analyzer, "min_ngram": 1,
+              "max_ngram": 1 if analyzer == "word" else 3}
+    folder = tmp_path / featurizer_class.__name__ / analyzer
+    folder.mkdir(parents=True)
+    storage = LocalModelStorage(folder)
+    featurizer = featurizer_class.create(config, storage, Resource(analyzer), ExecutionContext(GraphSchema({}), "t"))
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+    return featurizer, SentenceLevelOnly({}).process_training_data(data).training_examples
+
+
+def features(message: Message) -> list[tuple[str, str, str, list]]:
+    return [(f.attribute, f.type, f.origin, f.features.toarray().tolist()) for f in message.features]
+
+
+@pytest.mark.parametrize("analyzer", ["word", "char_wb"])
+def test_sentence_counts_give_the_classifiers_what_rasas_counts_give_them(analyzer, tmp_path):
+    rasas_featurizer, rasas = counted(CountVectorsFeaturizer, analyzer, tmp_path)
+    ours_featurizer, ours = counted(SentenceCountsFeaturizer, analyzer, tmp_path)
+    for rasas_message, our_message in zip(rasas, ours, strict=True):
+        read = [f for f in features(rasas_message) if f[0] != RESPONSE]  # the answer's text: unread
+        assert features(our_message) == read
+        assert all(f.dtype == g.dtype for f, g in zip(
+            [f.features for f in rasas_message.features if f.attribute != RESPONSE],
+            [f.features for f in our_message.features], strict=True))
+    assert any(f[0] == RESPONSE for f in features(rasas[0]))  # Rasa counted it; we did not
+    # A user's message after loading: the same sentence counts, no token counts.
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.resource import Resource
+
+    ours_featurizer.persist()
+    loaded = SentenceCountsFeaturizer.load(ours_featurizer._config, ours_featurizer._model_storage, Resource(analyzer),
+                                 ExecutionContext(GraphSchema({}), "t"))
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+
+    user, users = (Message(data={TEXT: "hoeveel alimentatie voor een kind"}) for _ in range(2))
+    for featurizer, message in ((rasas_featurizer, user), (loaded, users)):
+        WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process([message])
+        featurizer.process([message])
+    sentence = [f for f in features(user) if f[1] == "sentence"]
+    assert features(users) == sentence and sentence[0][3] != [[0] * len(sentence[0][3][0])]
+
+
+def test_config_counts_with_sentence_counts_and_no_selector_reads_answer_texts():
+    pipeline = yaml.safe_load(CONFIG.read_text())["pipeline"]
+    names = [component["name"] for component in pipeline]
+    assert "CountVectorsFeaturizer" not in names
+    assert names.count("language.sentence_level.SentenceCountsFeaturizer") == 2
+    for component in pipeline:  # with answer texts as labels, the selector would need their counts
+        if component["name"].endswith("ResponseSelector"):
+            assert not component.get("use_text_as_label", False)
