@@ -15,6 +15,7 @@ from rasa.nlu.classifiers.diet_classifier import DIET
 from rasa.nlu.selectors.response_selector import DIET2BOW, DIET2DIET
 
 from language import lean_classifiers
+from tests.support.model_data import assert_same_model_data
 
 TEXTS = ("hoe wordt kinderalimentatie berekend", "ik wil graag teruggebeld worden", "mijn ex slaat me",
          "wat kost dit", "kan ik bijzondere bijstand krijgen in Zwolle", "hallo", "ik weet het niet meer",
@@ -302,26 +303,8 @@ def test_the_selector_is_given_only_the_examples_it_reads_and_prepares_the_same_
     prepared = on_all.preprocess_train_data(data), on_read.preprocess_train_data(read)
     assert sorted(on_all.all_retrieval_intents) == sorted(on_read.all_retrieval_intents) == ["chitchat", "faq"]
     assert on_all.index_label_id_mapping == on_read.index_label_id_mapping
-    assert prepared[0].keys() == prepared[1].keys() and prepared[0].number_of_examples() == 4
-    for key in prepared[0].keys():
-        for sub_key in prepared[0].keys(key):
-            assert_same(prepared[0].get(key, sub_key), prepared[1].get(key, sub_key))
-
-
-def assert_same(rasas, ours) -> None:
-    """The same features: lists and object arrays of matrices, element by element."""
-    import numpy as np
-
-    if hasattr(rasas, "toarray"):
-        np.testing.assert_array_equal(ours.toarray(), rasas.toarray())
-    elif isinstance(rasas, np.ndarray) and rasas.dtype == object:
-        assert_same(rasas.tolist(), ours.tolist())
-    elif isinstance(rasas, list):
-        for rasas_part, ours_part in zip(rasas, ours, strict=True):
-            assert_same(rasas_part, ours_part)
-    else:  # (FeatureArray's own arithmetic needs arguments numpy does not pass: compared as ndarrays)
-        plain = lambda array: array.view(np.ndarray) if isinstance(array, np.ndarray) else array  # noqa: E731
-        np.testing.assert_array_equal(plain(ours), plain(rasas))
+    assert prepared[0].number_of_examples() == 4
+    assert_same_model_data(*prepared)
 
 
 def test_the_collector_skips_the_training_data_only_while_a_classifier_trains(monkeypatch):
