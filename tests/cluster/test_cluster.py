@@ -44,7 +44,9 @@ from bot.cluster.run import Cluster
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "models" / "scheidingspunt.tar.gz"
 LOAD_CONVERSATIONS, LOAD_TURNS = 40, 5
-FAULT_CONVERSATIONS, FAULT_TURNS, CALLBACKS = 12, 10, 2
+# The conversations under a fault talk for about 4 s (0.15-0.2 s a turn): the fault lands in the middle of
+# every one of them (with 10 turns it came as some were sending their last message).
+FAULT_CONVERSATIONS, FAULT_TURNS, CALLBACKS = 12, 20, 2
 FAULT_AFTER = 1.5  # seconds into the load
 RECOVER_SECONDS = 240  # a killed Rasa server is started again and loads its model
 
