@@ -215,11 +215,11 @@ class Conversation:
                 continue  # the parent picks one of the moments now offered
             if turn.status == "friendly":
                 await asyncio.sleep(THINK_SECONDS)
-            if turn.status in ("friendly", "interrupted") and self.retry_friendly:
-                continue  # the parent sends it again
-            last = seq == len(self.script) - 1
-            if turn.status in ("friendly", "interrupted") and last and len(self.turns) < 3 * len(self.script):
-                continue  # no answer to the parent's last message (the fault came then): asked again
+            # The parent sends it again: in the callback flow always, else only its last message, which
+            # nothing after it would show answered (bounded, like the moments offered again).
+            last = seq == len(self.script) - 1 and len(self.turns) < 3 * len(self.script)
+            if turn.status in ("friendly", "interrupted") and (self.retry_friendly or last):
+                continue
             seq += 1
         await asyncio.sleep(0)
         return self.turns

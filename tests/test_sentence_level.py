@@ -76,6 +76,11 @@ ANSWERS = {"utter_faq/alimentatie": [{"text": "Alimentatie is geld voor de kinde
            "utter_faq/plan": [{"text": "In een ouderschapsplan staan de afspraken."}]}
 
 
+def with_answers() -> TrainingData:
+    return TrainingData([Message(data={TEXT: text, "intent": intent, **({"intent_response_key": key} if key else {})})
+                         for text, intent, key in ROWS], responses=ANSWERS)
+
+
 def prepared(ours: bool, analyzer: str, tmp_path: Path) -> tuple[Any, TrainingData]:
     """Training data with answer texts through Rasa's count featurizer, or through WithoutAnswerTexts
     and SentenceCountsFeaturizer; then SentenceLevelOnly. And the featurizer."""
@@ -84,8 +89,7 @@ def prepared(ours: bool, analyzer: str, tmp_path: Path) -> tuple[Any, TrainingDa
     from rasa.engine.storage.resource import Resource
     from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 
-    data = TrainingData([Message(data={TEXT: text, "intent": intent, **({"intent_response_key": key} if key else {})})
-                         for text, intent, key in ROWS], responses=ANSWERS)
+    data = with_answers()
     assert data.training_examples[0].get(RESPONSE)  # Rasa gives an answer's examples its text
     if ours:
         WithoutAnswerTexts().process_training_data(data)
@@ -150,8 +154,7 @@ def test_diet_and_the_selector_prepare_the_same_data_without_the_answer_texts(tm
 
 
 def test_answer_texts_are_taken_off_the_training_examples_only():
-    data = TrainingData([Message(data={TEXT: text, "intent": intent, **({"intent_response_key": key} if key else {})})
-                         for text, intent, key in ROWS], responses=ANSWERS)
+    data = with_answers()
     with_answer = data.training_examples[0]
     before = with_answer.fingerprint()
     WithoutAnswerTexts().process_training_data(data)
